@@ -1,0 +1,48 @@
+"""Numbers a notebook reports: confusion matrices, per-class accuracy, the metrics JSON."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import torch
+
+
+def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """(true class, predicted class) counts."""
+    preds, targets = torch.as_tensor(preds).flatten(), torch.as_tensor(targets).flatten()
+    return torch.bincount(targets * num_classes + preds, minlength=num_classes ** 2).reshape(num_classes,
+                                                                                            num_classes)
+
+
+def per_class_accuracy(cm: torch.Tensor, class_names) -> dict[str, float]:
+    """Recall of each class: correct predictions over images of that class."""
+    totals = cm.sum(1).clamp(min=1)
+    return {str(name): float(cm[i, i] / totals[i]) for i, name in enumerate(class_names)}
+
+
+def _plain(value):
+    if isinstance(value, torch.Tensor):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"Metric value {value} is not finite.")
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+def write_metrics(metrics_path: str | os.PathLike | None, metrics: dict) -> dict:
+    """Write the notebook's numbers as JSON to ``metrics_path`` (skipped when None); return them."""
+    plain = _plain(metrics)
+    if metrics_path:
+        path = Path(metrics_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(plain, indent=2, sort_keys=True) + "\n")
+    return plain

@@ -1,0 +1,116 @@
+"""The course's figures: image grids, training curves, confusion matrices, predictions."""
+from __future__ import annotations
+
+import inspect
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+
+def to_display(images: torch.Tensor, mean=None, std=None) -> np.ndarray:
+    """Undo normalisation and return (N, H, W, C) floats in [0, 1]; uint8 input is scaled."""
+    x = torch.as_tensor(images).detach().cpu()
+    if x.dtype == torch.uint8:
+        x = x.float() / 255
+    elif mean is not None:
+        x = x * torch.tensor(std).view(1, -1, 1, 1) + torch.tensor(mean).view(1, -1, 1, 1)
+    return x.clamp(0, 1).permute(0, 2, 3, 1).numpy()
+
+
+def image_grid(images, labels=None, class_names=None, mean=None, std=None, ncols: int = 10,
+               title: str | None = None, colors=None, size: float = 1.2):
+    """Show images in a grid, each titled with its label (class name when given)."""
+    pics = to_display(images, mean, std)
+    n = len(pics)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + 0.25)), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        pic = pics[i]
+        ax.imshow(pic[..., 0] if pic.shape[-1] == 1 else pic, cmap="gray" if pic.shape[-1] == 1 else None)
+        if labels is not None:
+            label = labels[i]
+            text = class_names[int(label)] if class_names is not None and not isinstance(label, str) else str(label)
+            ax.set_title(text, fontsize=8, color=colors[i] if colors is not None else "black")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def prediction_grid(images, preds, targets, class_names=None, mean=None, std=None, ncols: int = 10):
+    """Images titled 'predicted (true)'; mistakes in red."""
+    names = class_names if class_names is not None else [str(i) for i in range(int(max(max(preds), max(targets))) + 1)]
+    labels = [names[int(p)] if int(p) == int(t) else f"{names[int(p)]} ({names[int(t)]})"
+              for p, t in zip(preds, targets)]
+    colors = ["tab:green" if int(p) == int(t) else "red" for p, t in zip(preds, targets)]
+    return image_grid(images, labels, mean=mean, std=std, ncols=ncols, colors=colors,
+                      title="predicted (true when wrong)")
+
+
+def plot_history(*histories, labels=None, title: str | None = None):
+    """Loss and accuracy per epoch, train and test, for one or more runs."""
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for i, h in enumerate(histories):
+        name = (labels[i] + " ") if labels else ""
+        for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
+            line, = ax.plot(h.epoch, getattr(h, f"train_{key}"), "--", marker="o", label=f"{name}train")
+            ax.plot(h.epoch, getattr(h, f"test_{key}"), "-", marker="o", color=line.get_color(), label=f"{name}test")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_batch_losses(losses: dict[str, list[float]], smooth: int = 20, title: str = "training loss per batch"):
+    """Per-batch training loss of several runs, with a moving average."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for name, values in losses.items():
+        v = np.asarray(values)
+        line, = ax.plot(v, alpha=0.25)
+        if len(v) >= smooth:
+            ax.plot(np.arange(smooth - 1, len(v)), np.convolve(v, np.ones(smooth) / smooth, "valid"),
+                    color=line.get_color(), label=name)
+        else:
+            line.set_label(name)
+    ax.set(xlabel="batch", ylabel="loss", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(cm: torch.Tensor, class_names, title: str = "confusion matrix", normalize: bool = False):
+    """Confusion matrix with counts in the cells; rows are true classes."""
+    cm = torch.as_tensor(cm).float()
+    shown = cm / cm.sum(1, keepdim=True).clamp(min=1) if normalize else cm
+    n = len(class_names)
+    fig, ax = plt.subplots(figsize=(1 + 0.6 * n, 0.8 + 0.6 * n))
+    ax.imshow(shown.numpy(), cmap="Blues")
+    ax.set_xticks(range(n), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(n), class_names)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    limit = shown.max().item() / 2
+    for i in range(n):
+        for j in range(n):
+            text = f"{shown[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if shown[i, j] > limit else "black")
+    fig.tight_layout()
+    return fig
+
+
+def show_source(*objects) -> None:
+    """Render the source of course_utils objects as highlighted code in a notebook."""
+    from IPython.display import Code, display
+    for obj in objects:
+        display(Code(inspect.getsource(obj), language="python"))

@@ -1,0 +1,113 @@
+"""Device choice, seeding, run profiles and the settings every notebook prints first."""
+from __future__ import annotations
+
+import os
+import random
+import warnings
+
+import numpy as np
+import torch
+
+from .profiles import NOTEBOOK_PROFILES, PROFILES
+
+DEVICE_CHOICES = ("cpu", "cuda", "mps")
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """Return the device to run on.
+
+    ``None`` (or ``"auto"``) picks CUDA when a GPU is present, else the CPU. Asking for
+    ``"cuda"`` on a machine without one falls back to the CPU with a single warning, so a
+    notebook written on Colab still runs on a laptop.
+    """
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"Unknown device {device!r}: use one of {', '.join(DEVICE_CHOICES)}, "
+            "'cuda:N', or None to pick automatically."
+        ) from exc
+    if dev.type not in DEVICE_CHOICES:
+        raise ValueError(f"Unsupported device {device!r}: use one of {', '.join(DEVICE_CHOICES)} or None.")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        warnings.warn(f"device={device!r} was asked for but no CUDA GPU is available; using the CPU.",
+                      stacklevel=2)
+        return torch.device("cpu")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        warnings.warn(f"device={device!r} was asked for but MPS is not available; using the CPU.",
+                      stacklevel=2)
+        return torch.device("cpu")
+    return dev
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed python, numpy and torch (CPU and CUDA); return a torch generator with the same seed."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def resolve_profile(profile: str | None, device: torch.device) -> str:
+    """``profile`` if given, else ``COURSE_PROFILE``, else ``full`` on CUDA and ``cpu`` otherwise."""
+    name = profile or os.environ.get("COURSE_PROFILE") or ("full" if device.type == "cuda" else "cpu")
+    if name not in PROFILES:
+        raise ValueError(f"Unknown profile {name!r}: choose one of {', '.join(PROFILES)} "
+                         "(or None to pick by device / COURSE_PROFILE).")
+    return name
+
+
+class Settings(dict):
+    """The resolved settings of one run; keys are readable as attributes (``cfg.epochs``)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def show(self) -> None:
+        width = max(len(k) for k in self)
+        for key, value in self.items():
+            print(f"{key:<{width}}  {value}")
+
+
+def _check_count(name: str, value, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer{' or None (take it from the profile)' if allow_none else ''}, "
+                         f"got {value!r}.")
+
+
+def setup(notebook: str, *, profile: str | None = None, device: str | None = None, seed: int = 0,
+          data_root: str | None = None, metrics_path: str | None = None, verbose: bool = True,
+          **overrides) -> Settings:
+    """Resolve a notebook's parameters against its profile, seed everything, print the result.
+
+    Every override that is ``None`` is taken from the profile table in ``profiles.py``.
+    """
+    if notebook not in NOTEBOOK_PROFILES:
+        raise ValueError(f"Unknown notebook {notebook!r}: one of {', '.join(NOTEBOOK_PROFILES)}.")
+    dev = pick_device(device)
+    name = resolve_profile(profile, dev)
+    table = NOTEBOOK_PROFILES[notebook][name]
+    unknown = set(overrides) - set(table)
+    if unknown:
+        raise ValueError(f"Unknown setting(s) {sorted(unknown)} for {notebook}; known: {sorted(table)}.")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    resolved = {key: (overrides.get(key) if overrides.get(key) is not None else value)
+                for key, value in table.items()}
+    for key in ("epochs", "batch_size", "train_limit", "test_limit"):
+        if key in resolved:
+            _check_count(key, resolved[key])
+    cfg = Settings(notebook=notebook, profile=name, device=str(dev), seed=seed,
+                   torch=torch.__version__, data_root=data_root, metrics_path=metrics_path, **resolved)
+    seed_everything(seed)
+    if verbose:
+        cfg.show()
+    return cfg
