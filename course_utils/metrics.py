@@ -46,3 +46,13 @@ def write_metrics(metrics_path: str | os.PathLike | None, metrics: dict) -> dict
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(plain, indent=2, sort_keys=True) + "\n")
     return plain
+
+
+def notebook_metrics(cfg, *, data_source: str, train_size: int, test_size: int, train_seconds: float,
+                     **values) -> dict:
+    """The metrics every notebook records (the contract the tests read), plus its own ``values``;
+    written to ``cfg.metrics_path`` when the run was given one."""
+    common = {"notebook": cfg.notebook, "profile": cfg.profile, "device": cfg.device, "seed": cfg.seed,
+              "data_source": data_source, "train_size": int(train_size), "test_size": int(test_size),
+              "train_seconds": round(float(train_seconds), 2)}
+    return write_metrics(cfg.metrics_path, {**common, **values})

@@ -1,0 +1,31 @@
+# make course [PROFILE=smoke|cpu|full]   run every notebook, print the results table
+# make test                              the whole test suite (what CI runs)
+# make lab                               Jupyter Lab in the course environment
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PROFILE ?=
+
+.PHONY: course test lab install clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+course: $(STAMP)
+	$(PY) -m course_utils.course $(if $(PROFILE),--profile $(PROFILE))
+
+test: $(STAMP)
+	COURSE_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+clean:
+	rm -rf runs .pytest_cache
