@@ -43,6 +43,7 @@ def execute(notebook: str | Path, out_dir: str | Path, profile: str | None = Non
     params = {"metrics_path": str(metrics_path), **parameters}
     if profile is not None:
         params["profile"] = profile
+    os.environ.setdefault("COURSE_PROGRESS", "0")  # the kernel inherits it: no frozen bars in saved copies
     t0 = time.perf_counter()
     pm.execute_notebook(str(src), str(out_dir / src.name), parameters=params, cwd=str(src.parent),
                         kernel_name="python3", progress_bar=False)

@@ -17,7 +17,7 @@ def mnist_loaders(cfg, permutation: torch.Tensor | None = None, fast: bool = Tru
     return make_loaders("mnist", cfg, mean=MNIST_MEAN, std=MNIST_STD, fast=fast, permutation=permutation)
 
 
-def train_mnist(model: torch.nn.Module, train_loader, test_loader, cfg, progress: bool = True) -> History:
+def train_mnist(model: torch.nn.Module, train_loader, test_loader, cfg, progress: bool | None = None) -> History:
     """The course's MNIST training: SGD lr 0.01 momentum 0.5, NLL loss on log-softmax outputs.
 
     The seed is reset first, so FC and CNN start from the same random stream in every notebook.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import random
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -72,7 +73,16 @@ class Settings(dict):
     def show(self) -> None:
         width = max(len(k) for k in self)
         for key, value in self.items():
-            print(f"{key:<{width}}  {value}")
+            print(f"{key:<{width}}  {_shown(value)}")
+
+
+def _shown(value):
+    """Paths relative to the checkout, so printed settings do not expose a machine's folders."""
+    if isinstance(value, (str, os.PathLike)) and os.path.isabs(value):
+        from .data import REPO_ROOT
+        path = Path(value)
+        return path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else f".../{path.name}"
+    return value
 
 
 def _check_count(name: str, value, allow_none: bool = True) -> None:

@@ -142,13 +142,19 @@ def _set_rng_state(state: dict, loaders) -> None:
 def fit(model: nn.Module, train_loader, test_loader, optimizer: torch.optim.Optimizer, epochs: int, *,
         loss_fn=F.cross_entropy, device: str | torch.device = "cpu", scheduler=None,
         scheduler_per: str = "batch", checkpoint_path: str | os.PathLike | None = None,
-        resume: bool = False, progress: bool = True, amp: bool | None = None, log=print) -> History:
+        resume: bool = False, progress: bool | None = None, amp: bool | None = None, log=print,
+        save_last: bool = True) -> History:
     """Train for ``epochs`` and evaluate after each; return the History.
 
     - ``scheduler`` steps after every batch (``scheduler_per="batch"``) or epoch ("epoch").
     - ``checkpoint_path``: the best model by test accuracy is saved there (only when it beats
       every earlier epoch), and the full state of the last epoch next to it for ``resume``.
+    - ``save_last=False`` skips that resume state (VGG16 with Adam: about 1.6 GB each epoch).
+    - ``progress``: tqdm bars; None shows them unless ``COURSE_PROGRESS=0`` (set for papermill
+      runs, whose saved notebooks would otherwise keep frozen bars).
     """
+    if progress is None:
+        progress = os.environ.get("COURSE_PROGRESS", "1") != "0"
     if scheduler_per not in ("batch", "epoch"):
         raise ValueError(f"scheduler_per must be 'batch' or 'epoch', got {scheduler_per!r}.")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
@@ -196,7 +202,7 @@ def fit(model: nn.Module, train_loader, test_loader, optimizer: torch.optim.Opti
             history.best_epoch, history.best_test_acc = epoch, test_acc
             if checkpoint_path is not None:
                 _save_atomic({"model": model.state_dict(), "epoch": epoch, "test_acc": test_acc}, checkpoint_path)
-        if checkpoint_path is not None:
+        if checkpoint_path is not None and save_last:
             _save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                           "scheduler": scheduler.state_dict() if scheduler is not None else None,
                           "epoch": epoch, "history": history.as_dict(), "rng": _rng_state(loaders)},

@@ -5,9 +5,6 @@ import os
 
 import pytest
 
-os.environ.setdefault("COURSE_PROFILE", "smoke")
-os.environ.setdefault("MPLBACKEND", "Agg")
-
 
 @pytest.fixture(scope="session")
 def run_notebook(tmp_path_factory):
@@ -34,6 +31,8 @@ def mirror():
     from course_utils.data import mirror_root
 
     root = mirror_root()
+    if root is None and os.environ.get("CI"):
+        pytest.fail("CI must set COURSE_DATA_MIRROR (../shared/datasets): the tests read the real datasets")
     if root is None:
         pytest.skip("COURSE_DATA_MIRROR is not set: these tests read the real datasets from the mirror")
     return root

@@ -1,0 +1,80 @@
+"""Device choice, seeding, profiles and the settings a notebook prints."""
+import random
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import pick_device, resolve_profile, seed_everything, setup
+from course_utils.profiles import NOTEBOOK_PROFILES, PROFILES
+
+
+def test_default_device_matches_hardware():
+    assert pick_device(None).type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_cuda_without_gpu_falls_back_with_one_warning():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert pick_device("cuda").type == "cpu"
+    assert len(caught) == 1 and "no CUDA GPU" in str(caught[0].message)
+
+
+@pytest.mark.parametrize("bad", ["gpu", "tpu", "cuda:x"])
+def test_unknown_device_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="cpu, cuda, mps"):
+        pick_device(bad)
+
+
+def test_seed_everything_repeats_every_generator():
+    def draw():
+        seed_everything(7)
+        return random.random(), np.random.rand(), torch.rand(3).tolist()
+    assert draw() == draw()
+
+
+def test_profile_resolution(monkeypatch):
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    assert resolve_profile(None, torch.device("cpu")) == "cpu"
+    assert resolve_profile(None, torch.device("cuda")) == "full"
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    assert resolve_profile(None, torch.device("cpu")) == "smoke"
+    assert resolve_profile("full", torch.device("cpu")) == "full"
+    with pytest.raises(ValueError, match="smoke, cpu, full"):
+        resolve_profile("fast", torch.device("cpu"))
+
+
+def test_every_notebook_has_every_profile():
+    for name, table in NOTEBOOK_PROFILES.items():
+        assert set(table) == set(PROFILES), name
+        keys = {frozenset(settings) for settings in table.values()}
+        assert len(keys) == 1, f"{name}: profiles define different settings"
+        assert {"epochs", "batch_size", "train_limit", "test_limit"} <= set(table["smoke"])
+
+
+def test_setup_resolves_overrides_and_prints(capsys):
+    cfg = setup("03_cifar10_cnn", profile="smoke", seed=3, epochs=5)
+    assert cfg.epochs == 5 and cfg.profile == "smoke" and cfg.seed == 3
+    assert cfg.batch_size == NOTEBOOK_PROFILES["03_cifar10_cnn"]["smoke"]["batch_size"]
+    printed = capsys.readouterr().out
+    assert "profile" in printed and "smoke" in printed and "device" in printed
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"epochs": -1}, "epochs must be a positive integer"),
+    ({"train_limit": 0}, "train_limit must be a positive integer"),
+    ({"batch_size": 2.5}, "batch_size must be a positive integer"),
+    ({"seed": -3}, "seed must be a non-negative integer"),
+    ({"profile": "quick"}, "choose one of smoke, cpu, full"),
+    ({"learning_rate": 0.1}, "Unknown setting"),
+])
+def test_setup_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        setup("01_mnist_fc_vs_cnn", verbose=False, **kwargs)
+
+
+def test_setup_rejects_unknown_notebook():
+    with pytest.raises(ValueError, match="01_mnist_fc_vs_cnn"):
+        setup("06_nothing", verbose=False)
