@@ -54,6 +54,20 @@ def execute(notebook: str | Path, out_dir: str | Path, profile: str | None = Non
     return metrics
 
 
+def publish(executed: Path, target: Path) -> None:
+    """Copy an executed notebook over the committed one, minus papermill's injected cell, so the
+    committed notebook keeps its own ``None`` defaults while showing the outputs of a real run."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, target)
+
+
 def results_table(rows: list[dict]) -> str:
     header = f"{'notebook':<28} {'profile':<7} {'device':<7} {'main accuracy':<34} {'train s':>8} {'wall s':>7}"
     lines = [header, "-" * len(header)]
@@ -70,14 +84,19 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", choices=PROFILES, default=None,
                         help="default: COURSE_PROFILE, else full on a GPU and cpu otherwise")
     parser.add_argument("--out", default=None, help="default: runs/<timestamp>")
+    parser.add_argument("--publish", action="store_true",
+                        help="copy the executed notebooks over notebooks/ (refreshes the committed outputs)")
     parser.add_argument("notebooks", nargs="*", help="names or paths; default: all")
     args = parser.parse_args(argv)
     out = Path(args.out or REPO_ROOT / "runs" / time.strftime("%Y%m%d-%H%M%S"))
-    chosen = [Path(n) for n in args.notebooks] or notebooks()
+    chosen = [Path(n).with_suffix(".ipynb") if not n.endswith(".ipynb") else Path(n) for n in args.notebooks]
+    chosen = [n if n.exists() else NOTEBOOKS_DIR / n.name for n in chosen] or notebooks()
     rows = []
     for nb in chosen:
         print(f"running {nb.stem} ...", flush=True)
         rows.append(execute(nb, out, args.profile))
+        if args.publish:
+            publish(out / f"{nb.stem}.ipynb", NOTEBOOKS_DIR / f"{nb.stem}.ipynb")
     print()
     print(results_table(rows))
     try:

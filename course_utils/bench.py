@@ -1,0 +1,109 @@
+"""Benchmark: the course's fast data path against a plain per-image DataLoader loop.
+
+    python -m course_utils.bench [--steps 150] [--device cpu] [--notebooks]
+
+For each case, in one process, the same model (same initial weights) trains for the same number
+of steps on the same data, (a) the way course material usually writes it: torchvision dataset,
+per-image transforms, DataLoader, ``loss.item()`` every batch; (b) with ``TensorLoader`` and
+``train_epoch`` (uint8 tensors on the device, batch-wise normalise/augment, one sync per epoch).
+It prints images per second of each and the ratio b/a. ``--notebooks`` also times every notebook
+at the smoke profile.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from torchvision import transforms
+
+from . import loaders
+from .models import CNN, VGG, Net
+from .runtime import pick_device, seed_everything
+from .train import train_epoch
+
+CIFAR_STATS = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
+CASES = {  # name: (dataset, model factory, loss, mean, std, augment, batch size)
+    "MNIST CNN": ("mnist", lambda: CNN(), F.nll_loss, loaders.MNIST_MEAN, loaders.MNIST_STD, False, 64),
+    "CIFAR Net": ("cifar10", lambda: Net(), F.cross_entropy, *CIFAR_STATS, True, 64),
+    "CIFAR VGG11-BN": ("cifar10", lambda: VGG("VGG11"), F.cross_entropy, *CIFAR_STATS, True, 128),
+}
+
+
+def plain_loop(model, loader, steps: int, loss_fn, device) -> float:
+    """The course-material loop: per-image transforms in the DataLoader, ``.item()`` each batch."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model.train()
+    running_loss, seen = 0.0, 0
+    start = time.perf_counter()
+    for inputs, labels in itertools.islice(itertools.cycle(loader), steps):
+        inputs, labels = inputs.to(device), labels.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        running_loss += loss.item()
+        seen += len(labels)
+    return seen / (time.perf_counter() - start)
+
+
+def fast_loop(model, loader, steps: int, loss_fn, device) -> float:
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    start = time.perf_counter()
+    train_epoch(model, loader, optimizer, loss_fn, device)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return len(loader) * loader.batch_size / (time.perf_counter() - start)
+
+
+def run_case(name: str, steps: int, device: torch.device, seed: int = 0) -> dict:
+    dataset, make_model, loss_fn, mean, std, augment, batch = CASES[name]
+    n = steps * batch
+    aug = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
+    plain_ds, source = loaders.torchvision_dataset(
+        dataset, True, transform=transforms.Compose(aug + [transforms.ToTensor(), transforms.Normalize(mean, std)]),
+        limit=n, seed=seed)
+    plain = DataLoader(plain_ds, batch_size=batch, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    t0 = time.perf_counter()
+    split = loaders.load_split(dataset, True, limit=n, seed=seed)
+    fast = loaders.TensorLoader(split, batch, mean, std, shuffle=True, augment=augment, device=device, seed=seed)
+    setup_s = time.perf_counter() - t0
+    seed_everything(seed)
+    model = make_model().to(device)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    plain_ips = plain_loop(model, plain, steps, loss_fn, device)
+    model.load_state_dict(state)
+    fast_ips = fast_loop(model, fast, steps, loss_fn, device)
+    return {"case": name, "steps": steps, "batch": batch, "plain_ips": plain_ips, "fast_ips": fast_ips,
+            "ratio": fast_ips / plain_ips, "fast_setup_s": setup_s, "data_source": source}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=150, help="optimiser steps per loop (default 150)")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--notebooks", action="store_true", help="also time each notebook at the smoke profile")
+    args = parser.parse_args(argv)
+    device = pick_device(args.device)
+    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    print(f"{'case':<16}{'steps':>6}{'batch':>6}{'plain img/s':>13}{'fast img/s':>12}{'ratio':>7}{'fast setup s':>14}")
+    for name in args.cases:
+        r = run_case(name, args.steps, device)
+        print(f"{r['case']:<16}{r['steps']:>6}{r['batch']:>6}{r['plain_ips']:>13.0f}{r['fast_ips']:>12.0f}"
+              f"{r['ratio']:>7.1f}{r['fast_setup_s']:>14.1f}", flush=True)
+    if args.notebooks:
+        from .course import execute, notebooks, results_table
+        with tempfile.TemporaryDirectory() as out:
+            rows = [execute(nb, out, profile="smoke") for nb in notebooks()]
+        print("\nnotebooks at the smoke profile")
+        print(results_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

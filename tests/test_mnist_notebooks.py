@@ -1,0 +1,65 @@
+"""Notebooks 01 and 02 executed at the smoke profile: their claims, from their metrics JSON.
+
+Thresholds come from smoke runs on this 2-core CPU (all 60,000 digits, one epoch), seeds 0/1/2:
+  FC2Layer 89.4 / 87.7 / 83.4 %, CNN 94.8 / 93.7 / 94.6 %  (CNN - FC: 5.5 / 6.0 / 11.3 points)
+  permuted: FC 88.2 / 88.2 / 85.0 %, CNN 82.7 / 79.7 / 82.0 %
+  permutation cost: FC +1.2 / -0.5 / -1.7 points, CNN +12.2 / +14.0 / +12.6 points
+  label-sorted CNN without shuffling: 10.1 % (seed 0, it predicts 9 for everything)
+Each bound below leaves a margin of several points under the worst seed.
+"""
+import pytest
+
+COMMON = {"notebook", "profile", "device", "seed", "data_source", "train_size", "test_size", "train_seconds"}
+
+
+@pytest.fixture(scope="module")
+def nb01(run_notebook, mirror):
+    return run_notebook("01_mnist_fc_vs_cnn")
+
+
+@pytest.fixture(scope="module")
+def nb02(run_notebook, mirror):
+    return run_notebook("02_mnist_pixel_permutation")
+
+
+def test_01_records_the_contract(nb01):
+    assert COMMON <= set(nb01)
+    assert nb01["profile"] == "smoke" and nb01["notebook"] == "01_mnist_fc_vs_cnn"
+    assert nb01["train_size"] == 60_000 and nb01["test_size"] == 10_000
+    assert "MNIST" in nb01["data_source"]
+
+
+def test_01_parameter_budgets(nb01):
+    assert nb01["fc_params"] == 6_442
+    assert nb01["cnn_params"] == 6_422
+
+
+def test_01_cnn_beats_fc_clearly(nb01):
+    assert nb01["fc_test_acc"] >= 0.78
+    assert nb01["cnn_test_acc"] >= 0.90
+    assert nb01["cnn_test_acc"] - nb01["fc_test_acc"] >= 0.03
+
+
+def test_01_training_without_shuffle_on_sorted_labels_fails(nb01):
+    assert nb01["cnn_sorted_test_acc"] <= 0.30
+    assert nb01["cnn_test_acc"] - nb01["cnn_sorted_test_acc"] >= 0.5
+
+
+def test_02_permutation_costs_the_cnn_more_than_the_fc(nb02):
+    assert nb02["fc_params"] == 6_442 and nb02["cnn_params"] == 6_422
+    assert nb02["cnn_delta"] == pytest.approx(nb02["cnn_test_acc"] - nb02["cnn_perm_test_acc"])
+    assert nb02["fc_delta"] == pytest.approx(nb02["fc_test_acc"] - nb02["fc_perm_test_acc"])
+    assert abs(nb02["fc_delta"]) <= 0.05
+    assert nb02["cnn_delta"] >= 0.06
+    assert nb02["cnn_delta"] - nb02["fc_delta"] >= 0.05
+    assert nb02["fc_perm_test_acc"] >= 0.78
+
+
+def test_02_fc_with_permuted_columns_is_the_same_network(nb02):
+    assert nb02["fc_columns_permuted_acc"] == pytest.approx(nb02["fc_test_acc"], abs=1e-4)
+
+
+def test_same_seed_same_numbers_across_notebooks(nb01, nb02):
+    # 02 retrains 01's networks with the same recipe and seed on the same CPU: identical results.
+    assert nb02["fc_test_acc"] == nb01["fc_test_acc"]
+    assert nb02["cnn_test_acc"] == nb01["cnn_test_acc"]
