@@ -370,3 +370,20 @@ def warn_unknown_files(folder: Path, known: set[str]) -> list[Path]:
         warnings.warn(f"{len(extra)} image file(s) in {folder} are not part of the dataset and were "
                       f"ignored, for example {extra[0]}.", stacklevel=2)
     return extra
+
+
+def check_class_folders(folder: str | os.PathLike) -> list[str]:
+    """Class names (sub-folder names, sorted) of an image-folder split, after checking it can
+    train a classifier: at least two classes, and at least one image in each."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetNotFoundError(f"{folder} is not a folder: expected one sub-folder of images per class.")
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(classes) < 2:
+        raise ValueError(f"{folder} has {len(classes)} class folder(s) ({', '.join(classes) or 'none'}); "
+                         "a classifier needs at least two, one sub-folder of images per class.")
+    empty = [c for c in classes if not image_files(folder / c)]
+    if empty:
+        raise ValueError(f"Class folder(s) without any image in {folder}: {', '.join(empty)}. "
+                         f"Add images ({', '.join(sorted(IMAGE_SUFFIXES))}) or remove the folder.")
+    return classes
