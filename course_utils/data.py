@@ -315,6 +315,7 @@ def verify_coffee(folder: Path) -> None:
     (mirror) or its decoded pixels (the Kaggle files) match the shipped tables.
     """
     byte_sums = _read_sums("coffee-beans.sha256")
+    warn_unknown_files(folder, set(byte_sums))
     try:
         _verify_tree(folder, byte_sums, "the coffee-bean images",
                      f"Delete the named files and restore them from the mirror or Kaggle ({COFFEE_KAGGLE}).")
@@ -364,11 +365,11 @@ def image_files(folder: Path) -> list[Path]:
 
 
 def warn_unknown_files(folder: Path, known: set[str]) -> list[Path]:
-    """Image files that are not part of a registered dataset: ignored, with one warning."""
+    """Image files that are not part of a registered dataset: not verified, so one warning names them."""
     extra = [p for p in image_files(folder) if p.relative_to(folder).as_posix() not in known]
     if extra:
-        warnings.warn(f"{len(extra)} image file(s) in {folder} are not part of the dataset and were "
-                      f"ignored, for example {extra[0]}.", stacklevel=2)
+        warnings.warn(f"{len(extra)} image file(s) in {folder} are not part of the published dataset "
+                      f"and have no checksum, for example {extra[0]}.", stacklevel=2)
     return extra
 
 

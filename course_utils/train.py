@@ -143,13 +143,16 @@ def fit(model: nn.Module, train_loader, test_loader, optimizer: torch.optim.Opti
         loss_fn=F.cross_entropy, device: str | torch.device = "cpu", scheduler=None,
         scheduler_per: str = "batch", checkpoint_path: str | os.PathLike | None = None,
         resume: bool = False, progress: bool | None = None, amp: bool | None = None, log=print,
-        save_last: bool = True) -> History:
+        save_last: bool = True, channels_last: bool | None = None, compile_model: bool = False) -> History:
     """Train for ``epochs`` and evaluate after each; return the History.
 
     - ``scheduler`` steps after every batch (``scheduler_per="batch"``) or epoch ("epoch").
     - ``checkpoint_path``: the best model by test accuracy is saved there (only when it beats
       every earlier epoch), and the full state of the last epoch next to it for ``resume``.
     - ``save_last=False`` skips that resume state (VGG16 with Adam: about 1.6 GB each epoch).
+    - ``channels_last`` (default: on CUDA) stores conv weights NHWC, the layout tensor cores want;
+      ``compile_model=True`` runs the steps through ``torch.compile`` on CUDA (a warm-up cost
+      that pays off over many epochs); checkpoints keep the plain model's weights either way.
     - ``progress``: tqdm bars; None shows them unless ``COURSE_PROGRESS=0`` (set for papermill
       runs, whose saved notebooks would otherwise keep frozen bars).
     """
@@ -161,6 +164,9 @@ def fit(model: nn.Module, train_loader, test_loader, optimizer: torch.optim.Opti
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
     device = torch.device(device)
     model.to(device)
+    if channels_last if channels_last is not None else device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    runner = torch.compile(model) if compile_model and device.type == "cuda" else model
     history, start = History(), 1
     checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
     loaders = (train_loader, test_loader)
@@ -185,14 +191,14 @@ def fit(model: nn.Module, train_loader, test_loader, optimizer: torch.optim.Opti
         lr = optimizer.param_groups[0]["lr"]
         t0 = time.perf_counter()
         train_loss, train_acc, batch_losses = train_epoch(
-            model, train_loader, optimizer, loss_fn, device, scheduler if scheduler_per == "batch" else None,
+            runner, train_loader, optimizer, loss_fn, device, scheduler if scheduler_per == "batch" else None,
             amp, progress, desc=f"epoch {epoch}")
         if scheduler is not None and scheduler_per == "epoch":
             scheduler.step()
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - t0
-        test_loss, test_acc = evaluate(model, test_loader, loss_fn, device, amp)
+        test_loss, test_acc = evaluate(runner, test_loader, loss_fn, device, amp)
         for key, value in dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
                                test_acc=test_acc, lr=lr, seconds=seconds).items():
             getattr(history, key).append(value)
