@@ -19,9 +19,9 @@ CLASSES = data.CIFAR10_CLASSES
 USUAL_MEAN = (0.4914, 0.4822, 0.4465)
 USUAL_STD = (0.2470, 0.2435, 0.2616)
 
-# ImprovedNet as notebook 03 trains it at every profile. Width 16 keeps it affordable on a
-# 2-core CPU (about a quarter of width 32's cost) while it still beats Net clearly at every
-# profile; a single width keeps the printed parameter count the same everywhere.
+# ImprovedNet as notebook 03 trains it at every profile. Width 16 trains about 3.4 times faster
+# than width 32 on a 2-core CPU (1,711 against 506 images/s, batch 64) and still beats Net clearly;
+# one width for every profile keeps the printed parameter count the same everywhere.
 IMPROVED_WIDTH = 16
 IMPROVED_DROPOUT = 0.3
 
@@ -29,7 +29,8 @@ NET_LR = 1e-3  # Adam, as in the course
 VGG_MOMENTUM, VGG_WEIGHT_DECAY = 0.9, 5e-4
 
 
-def cifar_loaders(cfg, mean=CIFAR_HALF, std=CIFAR_HALF, fast: bool = True, augment: bool = False):
+def cifar_loaders(cfg, mean: tuple[float, ...] = CIFAR_HALF, std: tuple[float, ...] = CIFAR_HALF,
+                  fast: bool = True, augment: bool = False) -> tuple:
     """(train, test, data_source) for CIFAR-10 at the run's subset sizes; test is never augmented."""
     return make_loaders("cifar10", cfg, mean=mean, std=std, fast=fast, augment=augment)
 
