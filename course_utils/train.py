@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .images import load_rgb
+
 
 @dataclass
 class History:
@@ -107,6 +109,20 @@ def predict(model: nn.Module, loader, device: str | torch.device = "cpu") -> tup
         probs.append(model(x.to(device)).float().softmax(1).cpu())
         targets.append(torch.as_tensor(y).cpu())
     return torch.cat(probs), torch.cat(targets)
+
+
+@torch.inference_mode()
+def predict_image(model: nn.Module, path: str | os.PathLike, transform, device: str | torch.device = "cpu"):
+    """(image, class probabilities) for one image file.
+
+    Any file PIL reads works: grayscale, palette and RGBA images become RGB first, and
+    ``transform`` (the *test* transform, never the training one) resizes and normalises, so
+    the model sees what it saw in testing. A missing or unreadable file names itself.
+    """
+    image = load_rgb(path)
+    model.eval()
+    probs = model(transform(image).unsqueeze(0).to(device)).float().softmax(1).cpu()[0]
+    return image, probs
 
 
 def _save_atomic(obj, path: Path) -> None:

@@ -63,3 +63,11 @@ def test_same_seed_same_numbers_across_notebooks(nb01, nb02):
     # 02 retrains 01's networks with the same recipe and seed on the same CPU: identical results.
     assert nb02["fc_test_acc"] == nb01["fc_test_acc"]
     assert nb02["cnn_test_acc"] == nb01["cnn_test_acc"]
+
+
+def test_two_runs_of_a_notebook_write_identical_metrics(nb01, run_notebook):
+    # A second execution (batch_size given explicitly, equal to the profile's 64, so papermill
+    # really runs it again): same seed, same CPU, the same numbers except the timings.
+    again = run_notebook("01_mnist_fc_vs_cnn", batch_size=64)
+    timing = {"train_seconds", "wall_seconds", "_out_dir"}
+    assert {k: v for k, v in again.items() if k not in timing} == {k: v for k, v in nb01.items() if k not in timing}

@@ -57,3 +57,24 @@ def test_empty_class_folder_and_single_class(tmp_path):
 def test_missing_image_path_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="No image at"):
         load_rgb(tmp_path / "bean.png")
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "large"])
+def test_predict_any_image_mode_or_size(mirror, tmp_path, mode):
+    import torch
+    from PIL import Image
+
+    from course_utils import coffee, predict_image
+    from course_utils.models import Net
+
+    with Image.open(mirror / "coffee-beans" / "test" / "Green" / "green (3).png") as real:
+        img = real.resize((3000, 2000)) if mode == "large" else real.convert(mode)
+    if mode == "RGBA":
+        img.putalpha(128)
+    path = tmp_path / f"bean-{mode}.png"
+    img.save(path)
+    image, probs = predict_image(Net(num_classes=4), path, coffee.test_transform(32))
+    assert image.mode == "RGB"
+    assert probs.shape == (4,) and torch.isclose(probs.sum(), torch.tensor(1.0))
+    with pytest.raises(FileNotFoundError, match="No image at"):
+        predict_image(Net(num_classes=4), tmp_path / "missing.png", coffee.test_transform(32))
