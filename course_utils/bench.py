@@ -1,9 +1,9 @@
 """Benchmark: the course's fast data path against a plain per-image DataLoader loop.
 
-    python -m course_utils.bench [--steps 150] [--device cpu] [--notebooks]
+    python -m course_utils.bench [--steps 300] [--device cpu] [--notebooks]
 
 For each case, in one process, the same model (same initial weights) trains for the same number
-of steps on the same data, (a) the way course material usually writes it: torchvision dataset,
+of steps on the same data, after 20 untimed warm-up steps each, (a) the way course material usually writes it: torchvision dataset,
 per-image transforms, DataLoader, ``loss.item()`` every batch; (b) with ``TensorLoader`` and
 ``train_epoch`` (uint8 tensors on the device, batch-wise normalise/augment, one sync per epoch).
 It prints images per second of each and the ratio b/a. ``--notebooks`` also times every notebook
@@ -34,13 +34,19 @@ CASES = {  # name: (dataset, model factory, loss, mean, std, augment, batch size
 }
 
 
-def plain_loop(model, loader, steps: int, loss_fn, device) -> float:
-    """The course-material loop: per-image transforms in the DataLoader, ``.item()`` each batch."""
+def plain_loop(model, loader, steps: int, loss_fn, device, warmup: int = 0) -> float:
+    """The course-material loop: per-image transforms in the DataLoader, ``.item()`` each batch.
+    The first ``warmup`` steps are not timed."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     model.train()
     running_loss, seen = 0.0, 0
+    batches = itertools.cycle(loader)
+    for inputs, labels in itertools.islice(batches, warmup):
+        optimizer.zero_grad()
+        loss_fn(model(inputs.to(device)), labels.to(device)).backward()
+        optimizer.step()
     start = time.perf_counter()
-    for inputs, labels in itertools.islice(itertools.cycle(loader), steps):
+    for inputs, labels in itertools.islice(batches, steps):
         inputs, labels = inputs.to(device), labels.to(device)
         optimizer.zero_grad()
         loss = loss_fn(model(inputs), labels)
@@ -51,8 +57,10 @@ def plain_loop(model, loader, steps: int, loss_fn, device) -> float:
     return seen / (time.perf_counter() - start)
 
 
-def fast_loop(model, loader, steps: int, loss_fn, device) -> float:
+def fast_loop(model, loader, warmup_loader, loss_fn, device) -> float:
+    """The course's loop over its tensor loader; one pass over ``warmup_loader`` is not timed."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    train_epoch(model, warmup_loader, optimizer, loss_fn, device)
     start = time.perf_counter()
     train_epoch(model, loader, optimizer, loss_fn, device)
     if device.type == "cuda":
@@ -60,7 +68,7 @@ def fast_loop(model, loader, steps: int, loss_fn, device) -> float:
     return len(loader) * loader.batch_size / (time.perf_counter() - start)
 
 
-def run_case(name: str, steps: int, device: torch.device, seed: int = 0) -> dict:
+def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup: int = 20) -> dict:
     dataset, make_model, loss_fn, mean, std, augment, batch = CASES[name]
     n = steps * batch
     aug = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
@@ -72,19 +80,21 @@ def run_case(name: str, steps: int, device: torch.device, seed: int = 0) -> dict
     split = loaders.load_split(dataset, True, limit=n, seed=seed)
     fast = loaders.TensorLoader(split, batch, mean, std, shuffle=True, augment=augment, device=device, seed=seed)
     setup_s = time.perf_counter() - t0
+    warm = loaders.Split(split.images[:warmup * batch], split.targets[:warmup * batch], split.classes, split.source)
+    warm_loader = loaders.TensorLoader(warm, batch, mean, std, shuffle=True, augment=augment, device=device, seed=seed)
     seed_everything(seed)
     model = make_model().to(device)
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    plain_ips = plain_loop(model, plain, steps, loss_fn, device)
+    plain_ips = plain_loop(model, plain, steps, loss_fn, device, warmup)
     model.load_state_dict(state)
-    fast_ips = fast_loop(model, fast, steps, loss_fn, device)
+    fast_ips = fast_loop(model, fast, warm_loader, loss_fn, device)
     return {"case": name, "steps": steps, "batch": batch, "plain_ips": plain_ips, "fast_ips": fast_ips,
             "ratio": fast_ips / plain_ips, "fast_setup_s": setup_s, "data_source": source}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=150, help="optimiser steps per loop (default 150)")
+    parser.add_argument("--steps", type=int, default=300, help="timed optimiser steps per loop (default 300)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
     parser.add_argument("--notebooks", action="store_true", help="also time each notebook at the smoke profile")
