@@ -22,7 +22,7 @@ course: $(STAMP)
 	$(PY) -m course_utils.course $(if $(PROFILE),--profile $(PROFILE))
 
 test: $(STAMP)
-	COURSE_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg
+	COURSE_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=10
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

@@ -111,20 +111,20 @@ def _not_found(name: str, root: Path, missing: list[str], mirror_layout: str, do
         + (f" (the attempt failed: {cause})" if cause else "") + ".")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
+def _file_digest(path: Path, algorithm: str = "sha256") -> str:
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    return _file_digest(path, "sha256")
 
 
 def _md5(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return _file_digest(path, "md5")
 
 
 def _checksum_error(path: Path, expected: str, actual: str, fix: str) -> ChecksumError:
