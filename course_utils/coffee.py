@@ -48,9 +48,9 @@ class Sample:
 
 
 def class_names(root: Path) -> list[str]:
-    """Class names = the folder names under ``root/train``, sorted (what ImageFolder uses)."""
-    classes, _ = datasets.folder.find_classes(str(Path(root) / "train"))
-    return classes
+    """Class names = the folder names under ``root/train``, sorted (what ImageFolder uses);
+    a single class or a class folder without images is a clear error."""
+    return data.check_class_folders(Path(root) / "train")
 
 
 def list_samples(root: Path, split: str, classes: list[str] | None = None) -> list[Sample]:

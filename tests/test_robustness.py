@@ -78,3 +78,12 @@ def test_predict_any_image_mode_or_size(mirror, tmp_path, mode):
     assert probs.shape == (4,) and torch.isclose(probs.sum(), torch.tensor(1.0))
     with pytest.raises(FileNotFoundError, match="No image at"):
         predict_image(Net(num_classes=4), tmp_path / "missing.png", coffee.test_transform(32))
+
+
+def test_coffee_class_names_refuse_an_empty_class(coffee_copy):
+    from course_utils import coffee
+
+    assert coffee.class_names(coffee_copy) == ["Dark", "Green", "Light", "Medium"]
+    (coffee_copy / "train" / "Espresso").mkdir()
+    with pytest.raises(ValueError, match="Espresso"):
+        coffee.class_names(coffee_copy)
