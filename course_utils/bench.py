@@ -80,8 +80,7 @@ def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup:
     split = loaders.load_split(dataset, True, limit=n, seed=seed)
     fast = loaders.TensorLoader(split, batch, mean, std, shuffle=True, augment=augment, device=device, seed=seed)
     setup_s = time.perf_counter() - t0
-    warm = loaders.Split(split.images[:warmup * batch], split.targets[:warmup * batch], split.classes, split.source)
-    warm_loader = loaders.TensorLoader(warm, batch, mean, std, shuffle=True, augment=augment, device=device, seed=seed)
+    warm_loader = fast.variant(split.subset(slice(0, warmup * batch)))
     seed_everything(seed)
     model = make_model().to(device)
     state = {k: v.clone() for k, v in model.state_dict().items()}

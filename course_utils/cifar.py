@@ -132,8 +132,7 @@ def flip_tta_accuracy(model: nn.Module, test_loader, device) -> float:
 
 def augmented_test_loader(test_loader: TensorLoader, seed: int) -> TensorLoader:
     """The same test images passed through the training augmentation (the common mistake)."""
-    return TensorLoader(test_loader.dataset, test_loader.batch_size, test_loader.mean.flatten().tolist(),
-                        test_loader.std.flatten().tolist(), augment=True, device=test_loader.device, seed=seed)
+    return test_loader.variant(augment=True, seed=seed)
 
 
 def conv1x1_vs_linear(c_in: int = 64, c_out: int = 16, size: int = 8, seed: int = 0) -> dict:

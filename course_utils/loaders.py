@@ -3,7 +3,7 @@ and a fast path that holds a whole split as uint8 tensors and works on whole bat
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -23,10 +23,13 @@ class Split:
     targets: torch.Tensor
     classes: list[str]
     source: str
-    indices: torch.Tensor = field(default=None)  # positions in the full split, for the plain path
 
     def __len__(self) -> int:
         return len(self.targets)
+
+    def subset(self, index) -> "Split":
+        """The images at ``index`` (indices, a slice or a mask), in that order."""
+        return Split(self.images[index], self.targets[index], self.classes, self.source)
 
 
 def _mnist_dataset(train: bool, root, transform=None) -> datasets.MNIST:
@@ -78,7 +81,7 @@ def load_split(name: str, train: bool, root=None, limit: int | None = None, seed
         ds = _mnist_dataset(train, root)
         idx = data.balanced_indices(ds.targets, limit, seed)
         return Split(ds.data[idx].unsqueeze(1).contiguous(), ds.targets[idx].clone(), list(range(10)),
-                     data.SOURCE_MNIST, idx)
+                     data.SOURCE_MNIST)
     if name != "cifar10":
         raise ValueError(f"Unknown dataset {name!r}: 'mnist' or 'cifar10'.")
     ds, source = _cifar_dataset(train, root)
@@ -98,7 +101,7 @@ def load_split(name: str, train: bool, root=None, limit: int | None = None, seed
             os.replace(tmp, cache)
         else:
             images = _decode_jpegs([ds.samples[i][0] for i in idx.tolist()])
-    return Split(images, targets[idx].clone(), data.CIFAR10_CLASSES, source, idx)
+    return Split(images, targets[idx].clone(), data.CIFAR10_CLASSES, source)
 
 
 def random_crop_flip(x: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
@@ -130,6 +133,8 @@ class TensorLoader:
     def __init__(self, split: Split, batch_size: int, mean, std, shuffle: bool = False,
                  augment: bool = False, padding: int = 4, device="cpu", seed: int = 0,
                  channels_last: bool = False):
+        self.settings = dict(batch_size=batch_size, mean=mean, std=std, shuffle=shuffle, augment=augment,
+                             padding=padding, device=device, seed=seed, channels_last=channels_last)
         self.device = torch.device(device)
         self.images = split.images.to(self.device)
         self.targets = split.targets.to(self.device)
@@ -142,6 +147,11 @@ class TensorLoader:
 
     def __len__(self) -> int:
         return -(-len(self.targets) // self.batch_size)
+
+    def variant(self, split: Split | None = None, **changes) -> "TensorLoader":
+        """A new loader with this one's settings, over ``split`` (default: the same images) and
+        with ``changes`` (for example ``shuffle=False`` or ``augment=True``)."""
+        return TensorLoader(split if split is not None else self.dataset, **{**self.settings, **changes})
 
     def __iter__(self):
         n = len(self.targets)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .loaders import MNIST_MEAN, MNIST_STD, Split, TensorLoader, make_loaders
+from .loaders import MNIST_MEAN, MNIST_STD, TensorLoader, make_loaders
 from .models import CNN, FC2Layer
 from .runtime import seed_everything
 from .train import History, fit
@@ -42,7 +42,4 @@ def pixel_permutation(seed: int, n_pixels: int = 28 * 28) -> torch.Tensor:
 def label_sorted_loader(loader: TensorLoader) -> TensorLoader:
     """The same images in order of their labels and never shuffled: all 0s, then all 1s, ..."""
     split = loader.dataset
-    order = split.targets.argsort(stable=True)
-    sorted_split = Split(split.images[order], split.targets[order], split.classes, split.source)
-    return TensorLoader(sorted_split, loader.batch_size, loader.mean.flatten().tolist(),
-                        loader.std.flatten().tolist(), shuffle=False, device=loader.device)
+    return loader.variant(split.subset(split.targets.argsort(stable=True)), shuffle=False)
