@@ -1,7 +1,16 @@
-"""Helpers for the PyTorch image-classification course: models, data, training, plots."""
-from .metrics import confusion_matrix, notebook_metrics, per_class_accuracy, write_metrics
-from .models import CNN, VGG, VGG16, FC2Layer, ImprovedNet, Net, count_params, param_table
-from .runtime import Settings, pick_device, resolve_profile, seed_everything, setup
-from .train import History, evaluate, fit, load_checkpoint, predict, predict_image, train_epoch
+"""Helpers for the PyTorch image-classification course: models, data, training, plots.
 
-__version__ = "0.1.0"
+Where things are: ``training`` (the loop: train_one_epoch, evaluate, fit), ``inference``
+(predict), ``models``, ``loaders`` and ``data`` (the registry), ``plots``, ``metrics``,
+``runtime`` (device, seed, profiles), and one module of recipes per lesson (``mnist``,
+``cifar``, ``coffee_data`` and ``coffee_train``).
+"""
+
+from .checkpoints import load_checkpoint
+from .inference import predict, predict_image
+from .metrics import confusion_matrix, notebook_metrics, per_class_accuracy, write_metrics
+from .models import CNN, ClassicVGG16, CifarVGG, FC2Layer, ImprovedNet, Net, count_params, param_table
+from .runtime import Settings, pick_device, resolve_profile, seed_everything, setup
+from .training import History, evaluate, fit, train_one_epoch
+
+__version__ = "0.2.0"

@@ -5,7 +5,7 @@
 For each case, in one process, the same model (same initial weights) trains for the same number
 of steps on the same data, after 20 untimed warm-up steps each, (a) the way course material usually writes it: torchvision dataset,
 per-image transforms, DataLoader, ``loss.item()`` every batch; (b) with ``TensorLoader`` and
-``train_epoch`` (uint8 tensors on the device, batch-wise normalise/augment, one sync per epoch).
+``speed.train_one_epoch_fast`` (uint8 tensors on the device, batch-wise normalise/augment, one sync per epoch).
 It prints images per second of each and the ratio b/a. ``--notebooks`` also times every notebook
 at the smoke profile.
 """
@@ -21,16 +21,16 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from . import loaders
-from .models import CNN, VGG, Net
+from . import data, loaders
+from .models import CNN, CifarVGG, Net
 from .runtime import pick_device, seed_everything
-from .train import train_epoch
+from .speed import train_one_epoch_fast
 
-CIFAR_STATS = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
 CASES = {  # name: (dataset, model factory, loss, mean, std, augment, batch size)
-    "MNIST CNN": ("mnist", lambda: CNN(), F.nll_loss, loaders.MNIST_MEAN, loaders.MNIST_STD, False, 64),
-    "CIFAR Net": ("cifar10", lambda: Net(), F.cross_entropy, *CIFAR_STATS, True, 64),
-    "CIFAR VGG11-BN": ("cifar10", lambda: VGG("VGG11"), F.cross_entropy, *CIFAR_STATS, True, 128),
+    "MNIST CNN": ("mnist", lambda: CNN(), F.nll_loss, data.MNIST_MEAN, data.MNIST_STD, False, 64),
+    "CIFAR Net": ("cifar10", lambda: Net(), F.cross_entropy, data.CIFAR_MEAN, data.CIFAR_STD, True, 64),
+    "CIFAR VGG11-BN": ("cifar10", lambda: CifarVGG("VGG11"), F.cross_entropy, data.CIFAR_MEAN, data.CIFAR_STD,
+                       True, 128),
 }
 
 
@@ -60,9 +60,9 @@ def plain_loop(model, loader, steps: int, loss_fn, device, warmup: int = 0) -> f
 def fast_loop(model, loader, warmup_loader, loss_fn, device) -> float:
     """The course's loop over its tensor loader; one pass over ``warmup_loader`` is not timed."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    train_epoch(model, warmup_loader, optimizer, loss_fn, device)
+    train_one_epoch_fast(model, warmup_loader, optimizer, loss_fn, device)
     start = time.perf_counter()
-    train_epoch(model, loader, optimizer, loss_fn, device)
+    train_one_epoch_fast(model, loader, optimizer, loss_fn, device)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return len(loader) * loader.batch_size / (time.perf_counter() - start)
@@ -78,7 +78,7 @@ def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup:
     plain = DataLoader(plain_ds, batch_size=batch, shuffle=True, generator=torch.Generator().manual_seed(seed))
     t0 = time.perf_counter()
     split = loaders.load_split(dataset, True, limit=n, seed=seed)
-    fast = loaders.TensorLoader(split, batch, mean, std, shuffle=True, augment=augment, device=device, seed=seed)
+    fast = loaders.TensorLoader(split, batch, mean, std, shuffle=True, augment=augment, device=device)
     setup_s = time.perf_counter() - t0
     warm_loader = fast.variant(split.subset(slice(0, warmup * batch)))
     seed_everything(seed)

@@ -18,7 +18,8 @@ from pathlib import Path
 import torch
 from torchvision import datasets
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from .paths import REPO_ROOT
+
 CHECKSUMS = Path(__file__).resolve().parent / "checksums"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
@@ -52,6 +53,13 @@ CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
 COFFEE_CLASSES = ["Dark", "Green", "Light", "Medium"]
 COFFEE_KAGGLE = "gpiosenka/coffee-bean-dataset-resized-224-x-224"
+
+# Per-channel normalisation constants, defined once for the whole course.
+MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)  # the training digits' pixels (notebook 01 measures them)
+CIFAR_HALF = (0.5, 0.5, 0.5)  # notebook 03: (x - 0.5) / 0.5 maps [0, 1] onto [-1, 1]
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # official training set; notebook 04 measures the copy it reads
+CIFAR_STD = (0.2470, 0.2435, 0.2616)
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # VGG's customary constants (05)
 
 SOURCE_MNIST = "torchvision MNIST (original files)"
 SOURCE_CIFAR_OFFICIAL = "torchvision CIFAR10 (official files)"
@@ -341,6 +349,24 @@ def _safe_pixel_hash(path: Path, pixel_hash) -> str | None:
 
 
 # ---------------------------------------------------------------- reading
+
+def train_val_indices(targets, limit: int | None, val_fraction: float, seed: int = 0):
+    """(train, validation) indices: a seeded, class-balanced subset of ``limit`` images (all when
+    None), of which ``val_fraction`` per class go to validation. No index is on both sides."""
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}.")
+    targets = torch.as_tensor(targets)
+    pool = balanced_indices(targets, limit, seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    train, val = [], []
+    for c in torch.unique(targets[pool]).tolist():
+        idx = pool[targets[pool] == c]
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        n_val = round(val_fraction * len(idx))
+        val.append(idx[:n_val])
+        train.append(idx[n_val:])
+    return torch.cat(train).sort().values, torch.cat(val).sort().values
+
 
 def balanced_indices(targets, limit: int | None, seed: int = 0) -> torch.Tensor:
     """A fixed, seeded, class-balanced subset of ``limit`` indices (all when None), sorted."""

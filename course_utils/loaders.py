@@ -12,8 +12,6 @@ from torchvision import datasets, io as tvio, transforms
 
 from . import data
 
-MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
-CIFAR_HALF = (0.5, 0.5, 0.5)  # the [-1, 1] normalisation of notebook 03
 
 
 @dataclass
@@ -49,10 +47,11 @@ def _cifar_dataset(train: bool, root, transform=None) -> tuple[Dataset, str]:
 
 
 def torchvision_dataset(name: str, train: bool, root=None, transform=None, limit: int | None = None,
-                        seed: int = 0) -> tuple[Dataset, str]:
-    """The plain path: torchvision's dataset with per-image transforms, subset by ``limit``.
+                        seed: int = 0, indices=None) -> tuple[Dataset, str]:
+    """The plain path: torchvision's dataset with per-image transforms.
 
-    Returns (dataset, data_source). The subset is the same one ``load_split`` picks.
+    Returns (dataset, data_source): the images at ``indices`` when given, else a seeded,
+    class-balanced subset of ``limit`` (the same images ``load_split`` picks).
     """
     if name == "mnist":
         ds, source = _mnist_dataset(train, root, transform), data.SOURCE_MNIST
@@ -60,7 +59,7 @@ def torchvision_dataset(name: str, train: bool, root=None, transform=None, limit
         ds, source = _cifar_dataset(train, root, transform)
     else:
         raise ValueError(f"Unknown dataset {name!r}: 'mnist' or 'cifar10'.")
-    idx = data.balanced_indices(ds.targets, limit, seed)
+    idx = torch.as_tensor(indices) if indices is not None else data.balanced_indices(ds.targets, limit, seed)
     return (ds if len(idx) == len(ds) else Subset(ds, idx.tolist())), source
 
 
@@ -72,21 +71,26 @@ def _decode_jpegs(paths: list[str]) -> torch.Tensor:
     return torch.cat(out) if out else torch.empty(0, 3, 32, 32, dtype=torch.uint8)
 
 
-def load_split(name: str, train: bool, root=None, limit: int | None = None, seed: int = 0) -> Split:
-    """Decode a split once into uint8 tensors (the fast path's data).
+def load_split(name: str, train: bool, root=None, limit: int | None = None, seed: int = 0, indices=None) -> Split:
+    """Decode a split once into uint8 tensors (the fast path's data): the images at ``indices``
+    when given, else a seeded, class-balanced subset of ``limit`` (all when None).
 
     The JPEG copy of CIFAR-10 is decoded once per machine and cached under the data root.
     """
+
+    def pick(targets):
+        return torch.as_tensor(indices) if indices is not None else data.balanced_indices(targets, limit, seed)
+
     if name == "mnist":
         ds = _mnist_dataset(train, root)
-        idx = data.balanced_indices(ds.targets, limit, seed)
+        idx = pick(ds.targets)
         return Split(ds.data[idx].unsqueeze(1).contiguous(), ds.targets[idx].clone(), list(range(10)),
                      data.SOURCE_MNIST)
     if name != "cifar10":
         raise ValueError(f"Unknown dataset {name!r}: 'mnist' or 'cifar10'.")
     ds, source = _cifar_dataset(train, root)
     targets = torch.as_tensor(ds.targets)
-    idx = data.balanced_indices(targets, limit, seed)
+    idx = pick(targets)
     if source == data.SOURCE_CIFAR_OFFICIAL:
         images = torch.from_numpy(ds.data).permute(0, 3, 1, 2)[idx].contiguous()
     else:
@@ -125,24 +129,22 @@ def random_crop_flip(x: torch.Tensor, padding: int, generator: torch.Generator) 
 class TensorLoader:
     """Batches from a split held as uint8 tensors on the target device.
 
-    Per epoch one seeded shuffle; per batch: crop/flip (if ``augment``), scale to [0, 1],
-    normalise. No per-image PIL work and no worker processes, so small models stop waiting
-    for data. Iterating yields (images, targets) like a DataLoader.
+    Per pass one shuffle; per batch: crop/flip (if ``augment``), scale to [0, 1], normalise. No
+    per-image PIL work and no worker processes, so small models stop waiting for data. Like a
+    DataLoader without a generator, each pass draws its random seed from torch's global RNG, so
+    ``seed_everything(seed)`` before a training run repeats it exactly.
     """
 
     def __init__(self, split: Split, batch_size: int, mean, std, shuffle: bool = False,
-                 augment: bool = False, padding: int = 4, device="cpu", seed: int = 0,
-                 channels_last: bool = False):
+                 augment: bool = False, padding: int = 4, device="cpu"):
         self.settings = dict(batch_size=batch_size, mean=mean, std=std, shuffle=shuffle, augment=augment,
-                             padding=padding, device=device, seed=seed, channels_last=channels_last)
+                             padding=padding, device=device)
         self.device = torch.device(device)
         self.images = split.images.to(self.device)
         self.targets = split.targets.to(self.device)
         self.batch_size, self.shuffle, self.augment, self.padding = batch_size, shuffle, augment, padding
         self.mean = torch.tensor(mean, device=self.device).view(1, -1, 1, 1)
         self.std = torch.tensor(std, device=self.device).view(1, -1, 1, 1)
-        self.generator = torch.Generator().manual_seed(seed)
-        self.channels_last = channels_last
         self.dataset = split  # len(loader.dataset) is the number of images, as with a DataLoader
 
     def __len__(self) -> int:
@@ -155,54 +157,77 @@ class TensorLoader:
 
     def __iter__(self):
         n = len(self.targets)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        generator = None
+        if self.shuffle or self.augment:
+            generator = torch.Generator().manual_seed(int(torch.randint(2**62, ()).item()))
+        order = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
         order = order.to(self.device)
         for start in range(0, n, self.batch_size):
             idx = order[start:start + self.batch_size]
             x = self.images[idx]
             if self.augment:
-                x = random_crop_flip(x, self.padding, self.generator)
+                x = random_crop_flip(x, self.padding, generator)
             x = (x.float().div_(255) - self.mean) / self.std
-            if self.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
             yield x, self.targets[idx]
-
-
-def mnist_transform() -> transforms.Compose:
-    return transforms.Compose([transforms.ToTensor(), transforms.Normalize(MNIST_MEAN, MNIST_STD)])
-
-
-def make_loaders(name: str, cfg, *, mean, std, fast: bool = True, augment: bool = False,
-                 permutation: torch.Tensor | None = None) -> tuple:
-    """Train and test loaders for ``cfg`` (the notebook's settings), plain or fast.
-
-    Both paths see the same seeded subset. Returns (train_loader, test_loader, data_source).
-    """
-    seed, limit_train, limit_test = cfg.seed, cfg.train_limit, cfg.test_limit
-    if fast:
-        train, test = (load_split(name, t, cfg.data_root, lim, seed) for t, lim in ((True, limit_train),
-                                                                                     (False, limit_test)))
-        if permutation is not None:
-            train.images, test.images = (permute_pixels(s.images, permutation) for s in (train, test))
-        device = cfg.device if not str(cfg.device).startswith("mps") else "cpu"
-        return (TensorLoader(train, cfg.batch_size, mean, std, shuffle=True, augment=augment, device=device,
-                             seed=seed),
-                TensorLoader(test, 1000, mean, std, device=device, seed=seed),
-                train.source)
-    norm = [transforms.ToTensor(), transforms.Normalize(mean, std)]
-    if permutation is not None:
-        norm.append(transforms.Lambda(lambda t: permute_pixels(t, permutation)))
-    aug = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
-    train_ds, source = torchvision_dataset(name, True, cfg.data_root, transforms.Compose(aug + norm),
-                                           limit_train, seed)
-    test_ds, _ = torchvision_dataset(name, False, cfg.data_root, transforms.Compose(norm), limit_test, seed)
-    g = torch.Generator().manual_seed(seed)
-    return (DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=g),
-            DataLoader(test_ds, batch_size=1000, shuffle=False),
-            source)
 
 
 def permute_pixels(images: torch.Tensor, permutation: torch.Tensor) -> torch.Tensor:
     """Apply one fixed permutation to the pixels of every image (any leading dims, C x H x W last)."""
     shape = images.shape
     return images.reshape(*shape[:-2], -1)[..., permutation].reshape(shape)
+
+
+def mnist_loaders(data_root=None, *, batch_size: int, seed: int = 0, device="cpu", fast: bool = True,
+                  train_limit: int | None = None, test_limit: int | None = None, permutation=None):
+    """(train, test, data_source) for MNIST (notebooks 01 and 02), optionally with every image's
+    pixels permuted. ``fast=False`` is torchvision's dataset with a per-image transform and a
+    DataLoader; ``fast=True`` the same images as uint8 tensors (``TensorLoader``)."""
+    mean, std = data.MNIST_MEAN, data.MNIST_STD
+    if fast:
+        train, test = (load_split("mnist", t, data_root, lim, seed) for t, lim in ((True, train_limit),
+                                                                                  (False, test_limit)))
+        if permutation is not None:
+            train.images, test.images = (permute_pixels(s.images, permutation) for s in (train, test))
+        return (TensorLoader(train, batch_size, mean, std, shuffle=True, device=_tensor_device(device)),
+                TensorLoader(test, 1000, mean, std, device=_tensor_device(device)), train.source)
+    steps = [transforms.ToTensor(), transforms.Normalize(mean, std)]
+    if permutation is not None:
+        steps.append(transforms.Lambda(lambda t: permute_pixels(t, permutation)))
+    train_ds, source = torchvision_dataset("mnist", True, data_root, transforms.Compose(steps), train_limit, seed)
+    test_ds, _ = torchvision_dataset("mnist", False, data_root, transforms.Compose(steps), test_limit, seed)
+    return (DataLoader(train_ds, batch_size=batch_size, shuffle=True),
+            DataLoader(test_ds, batch_size=1000, shuffle=False), source)
+
+
+def cifar_loaders(data_root=None, *, batch_size: int, mean, std, seed: int = 0, device="cpu", fast: bool = True,
+                  augment: bool = False, train_limit: int | None = None, val_fraction: float = 0.1,
+                  test_limit: int | None = None):
+    """(train, validation, test, data_source) for CIFAR-10 (notebooks 03, 04, 06, 07).
+
+    ``train_limit`` training images (all when None) are split, seeded and class-balanced, into
+    training and ``val_fraction`` validation images. Validation and test get the test transform
+    (normalise only); only training is augmented (``augment``: random crop with padding 4, flip).
+    """
+    source = data.ensure_cifar10(data_root).source
+    targets = _cifar_dataset(True, data_root)[0].targets
+    train_idx, val_idx = data.train_val_indices(targets, train_limit, val_fraction, seed)
+    if fast:
+        dev = _tensor_device(device)
+        train = TensorLoader(load_split("cifar10", True, data_root, indices=train_idx), batch_size, mean, std,
+                             shuffle=True, augment=augment, device=dev)
+        val = TensorLoader(load_split("cifar10", True, data_root, indices=val_idx), 1000, mean, std, device=dev)
+        test = TensorLoader(load_split("cifar10", False, data_root, test_limit, seed), 1000, mean, std, device=dev)
+        return train, val, test, source
+    test_tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)])
+    crop_flip = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
+    train_tf = transforms.Compose(crop_flip + list(test_tf.transforms))
+    train_ds, _ = torchvision_dataset("cifar10", True, data_root, train_tf, indices=train_idx)
+    val_ds, _ = torchvision_dataset("cifar10", True, data_root, test_tf, indices=val_idx)
+    test_ds, _ = torchvision_dataset("cifar10", False, data_root, test_tf, test_limit, seed)
+    return (DataLoader(train_ds, batch_size=batch_size, shuffle=True),
+            DataLoader(val_ds, batch_size=1000), DataLoader(test_ds, batch_size=1000), source)
+
+
+def _tensor_device(device) -> str:
+    # Advanced indexing of uint8 tensors is not supported on every MPS build; batches move to MPS in fit.
+    return "cpu" if str(device).startswith("mps") else str(device)

@@ -1,4 +1,4 @@
-"""Every model of the course, defined once."""
+"""Every model of the course, defined once; each docstring names the notebook that introduces it."""
 from __future__ import annotations
 
 import torch
@@ -7,7 +7,7 @@ from torch import nn
 
 
 class FC2Layer(nn.Module):
-    """Two hidden layers of ``n_hidden`` units; 6,442 parameters for (784, 8, 10)."""
+    """Notebook 01: two hidden layers of ``n_hidden`` units; 6,442 parameters for (784, 8, 10)."""
 
     def __init__(self, input_size: int = 784, n_hidden: int = 8, output_size: int = 10):
         super().__init__()
@@ -24,7 +24,7 @@ class FC2Layer(nn.Module):
 
 
 class CNN(nn.Module):
-    """Two 5x5 convolutions with max-pooling, then two linear layers; 6,422 parameters for n_feature=6."""
+    """Notebook 01: two 5x5 convolutions with max-pooling, then two linear layers; 6,422 parameters for n_feature=6."""
 
     def __init__(self, input_size: int = 28, n_feature: int = 6, output_size: int = 10):
         super().__init__()
@@ -43,7 +43,7 @@ class CNN(nn.Module):
 
 
 class Net(nn.Module):
-    """LeNet-style CIFAR-10 net: conv5-pool-conv5-pool-fc120-fc84-fc10, 62,006 parameters."""
+    """Notebook 03, the LeNet-style CIFAR-10 net: conv5-pool-conv5-pool-fc120-fc84-fc10, 62,006 parameters."""
 
     def __init__(self, num_classes: int = 10):
         super().__init__()
@@ -63,11 +63,12 @@ class Net(nn.Module):
 
 
 def conv_bn_relu(c_in: int, c_out: int) -> list[nn.Module]:
+    """A 3x3 convolution (padding 1, no bias: BatchNorm adds one), BatchNorm, ReLU (03, 04)."""
     return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
 
 
 class ImprovedNet(nn.Module):
-    """Net's two 5x5 convolutions each replaced by two 3x3 (same receptive field, more
+    """Notebook 03: Net's two 5x5 convolutions each replaced by two 3x3 (same receptive field, more
     non-linearity), with BatchNorm after every convolution and Dropout before the classifier."""
 
     def __init__(self, num_classes: int = 10, width: int = 32, dropout: float = 0.3):
@@ -98,7 +99,7 @@ VGG_CFGS: dict[str, list] = {
 
 
 def make_features(cfg: list, batch_norm: bool, width: float = 1.0, in_channels: int = 3) -> nn.Sequential:
-    """Build VGG's convolutional part from a cfg list; ``width`` scales every channel count."""
+    """Notebook 04: build VGG's convolutional part from a cfg list; ``width`` scales every channel count."""
     layers: list[nn.Module] = []
     c_in = in_channels
     for item in cfg:
@@ -114,8 +115,8 @@ def make_features(cfg: list, batch_norm: bool, width: float = 1.0, in_channels: 
     return nn.Sequential(*layers)
 
 
-class VGG(nn.Module):
-    """VGG with BatchNorm for 32x32 inputs: five max-pools leave 1x1 x last channels
+class CifarVGG(nn.Module):
+    """VGG with BatchNorm for CIFAR-10's 32x32 inputs (notebook 04): five max-pools leave 1x1 x last channels
     (512 at width 1), so the classifier takes 512 features, not 2048."""
 
     def __init__(self, cfg: str | list = "VGG16", num_classes: int = 10, width: float = 1.0):
@@ -130,8 +131,8 @@ class VGG(nn.Module):
         return self.classifier(self.features(x).flatten(1))
 
 
-class VGG16(nn.Module):
-    """VGG16 as in the coffee notebook (no BatchNorm): 13 convolutions in five blocks, then
+class ClassicVGG16(nn.Module):
+    """The original VGG16 layout, as in the coffee notebook 05 (no BatchNorm, made for 224x224): 13 convolutions in five blocks, then
     25088 -> 4096 -> 4096 -> classes. The adaptive pool keeps 7x7x512 = 25088 features at any
     input size, so smaller images train the same layers; 134,276,932 parameters for 4 classes."""
 

@@ -1,11 +1,11 @@
 """The course's figures: image grids, training curves, confusion matrices, predictions."""
 from __future__ import annotations
 
-import inspect
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+
+from .images import load_rgb
 
 
 def to_display(images: torch.Tensor, mean=None, std=None) -> np.ndarray:
@@ -52,13 +52,17 @@ def prediction_grid(images, preds, targets, class_names=None, mean=None, std=Non
 
 
 def plot_history(*histories, labels=None, title: str | None = None):
-    """Loss and accuracy per epoch, train and test, for one or more runs."""
+    """Loss and accuracy per epoch, training against validation, for one or more runs."""
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
     for i, h in enumerate(histories):
         name = (labels[i] + " ") if labels else ""
         for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
             line, = ax.plot(h.epoch, getattr(h, f"train_{key}"), "--", marker="o", label=f"{name}train")
-            ax.plot(h.epoch, getattr(h, f"test_{key}"), "-", marker="o", color=line.get_color(), label=f"{name}test")
+            if getattr(h, f"val_{key}"):
+                ax.plot(h.epoch[:len(h.val_acc)], getattr(h, f"val_{key}"), "-", marker="o", color=line.get_color(),
+                        label=f"{name}validation")
+            if h.best_epoch is not None and h.val_acc and key == "acc":
+                ax.plot([h.best_epoch], [h.best_val_acc], "*", ms=14, color=line.get_color())
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (ax_loss, ax_acc):
@@ -109,8 +113,31 @@ def plot_confusion(cm: torch.Tensor, class_names, title: str = "confusion matrix
     return fig
 
 
-def show_source(*objects) -> None:
-    """Render the source of course_utils objects as highlighted code in a notebook."""
-    from IPython.display import Code, display
-    for obj in objects:
-        display(Code(inspect.getsource(obj), language="python"))
+def show_pairs(pairs: list[tuple], size: int = 2):
+    """Notebook 05: each (published test file, its train copy) side by side, titled with their paths."""
+    fig, axes = plt.subplots(2, len(pairs), figsize=(len(pairs) * size, 2 * size + 0.6), squeeze=False)
+    for j, (test, train) in enumerate(pairs):
+        for i, s in enumerate((test, train)):
+            axes[i, j].imshow(load_rgb(s.path))
+            axes[i, j].set_title(s.rel(), fontsize=7)
+            axes[i, j].axis("off")
+    fig.suptitle("published test image (top) and the identical train image (bottom)")
+    fig.tight_layout()
+    return fig
+
+
+def show_prediction(image, probs: torch.Tensor, class_names: list[str], title: str = ""):
+    """Notebook 05: the image next to a bar chart of the class probabilities."""
+    fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(7, 2.8), gridspec_kw={"width_ratios": [1, 1.4]})
+    ax_img.imshow(image)
+    ax_img.set_title(title, fontsize=8)
+    ax_img.axis("off")
+    probs = torch.as_tensor(probs).flatten()
+    bars = ax_bar.barh(class_names, probs.numpy(), color="tab:blue")
+    bars[int(probs.argmax())].set_color("tab:orange")
+    ax_bar.set(xlim=(0, 1), xlabel="probability")
+    ax_bar.invert_yaxis()
+    for bar, p in zip(bars, probs.tolist()):
+        ax_bar.text(min(p + 0.02, 0.85), bar.get_y() + bar.get_height() / 2, f"{p:.3f}", va="center", fontsize=8)
+    fig.tight_layout()
+    return fig

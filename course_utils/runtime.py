@@ -4,11 +4,11 @@ from __future__ import annotations
 import os
 import random
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from .paths import display_path
 from .profiles import NOTEBOOK_PROFILES, PROFILES
 
 DEVICE_CHOICES = ("cpu", "cuda", "mps")
@@ -77,11 +77,8 @@ class Settings(dict):
 
 
 def _shown(value):
-    """Paths relative to the checkout, so printed settings do not expose a machine's folders."""
     if isinstance(value, (str, os.PathLike)) and os.path.isabs(value):
-        from .data import REPO_ROOT
-        path = Path(value)
-        return path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else f".../{path.name}"
+        return display_path(value)
     return value
 
 

@@ -1,6 +1,5 @@
-"""Notebook 05, coffee beans: listing the class folders, finding the published split's
-duplicates, a clean stratified split, train/test transforms, cached decoding, the VGG16 recipe
-and the batch-size timing experiment.
+"""Notebook 05, the coffee-bean data: listing the class folders, finding the published split's
+duplicates, a clean stratified train/validation/test split, the transforms, cached decoding.
 
 The published Kaggle split leaks: every ``test/`` image is a pixel-exact copy of a ``train/``
 image, so the helpers here work on *distinct* images (one per pixel hash) and split those.
@@ -14,23 +13,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import torch
-import torch.nn.functional as F
-from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from torchvision import datasets
 from torchvision.transforms import v2
 
 from . import data
 from .images import load_rgb, pixel_hash
-from .train import History, fit
 
 # VGG's customary ImageNet statistics. Training from scratch would work with the coffee photos'
 # own statistics too; what matters is that training and testing normalise the same way.
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
-NOTEBOOK = "05_coffee_beans_vgg16"
+MEAN, STD = data.IMAGENET_MEAN, data.IMAGENET_STD
 
 
 # ---------------------------------------------------------------- listing the folders
@@ -131,25 +124,28 @@ def find_duplicates(samples: list[Sample], workers: int | None = None) -> Duplic
 
 # ---------------------------------------------------------------- the clean split
 
-def stratified_split(samples: list[Sample], test_fraction: float = 0.2,
-                     seed: int = 0) -> tuple[list[Sample], list[Sample]]:
-    """Split *distinct* images into train and test, per class, with a seeded shuffle.
+def stratified_split(samples: list[Sample], fractions=(0.7, 0.15, 0.15), seed: int = 0) -> list[list[Sample]]:
+    """Split *distinct* images into parts (train, validation, test by default), per class, with a
+    seeded shuffle.
 
-    Each class contributes ``round(test_fraction * n)`` images to the test side, so both sides
-    keep the class proportions; the same seed always gives the same split.
+    Each class contributes ``round(fraction * n)`` images to every part after the first, and the
+    rest to the first, so every part keeps the class proportions and the same seed always gives
+    the same split. Distinct images are unique, so no image can be on two sides.
     """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}.")
+    if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"fractions must be positive and add up to 1, got {fractions}.")
     rng = random.Random(seed)
-    train, test = [], []
+    parts: list[list[Sample]] = [[] for _ in fractions]
     for label in sorted({s.label for s in samples}):
         members = sorted((s for s in samples if s.label == label), key=lambda s: s.rel())
         rng.shuffle(members)
-        n_test = round(test_fraction * len(members))
-        test += members[:n_test]
-        train += members[n_test:]
-    key = lambda s: (s.label, s.rel())  # noqa: E731
-    return sorted(train, key=key), sorted(test, key=key)
+        sizes = [round(f * len(members)) for f in fractions[1:]]
+        start = len(members) - sum(sizes)
+        parts[0] += members[:start]
+        for part, size in zip(parts[1:], sizes):
+            part += members[start:start + size]
+            start += size
+    return [sorted(part, key=lambda s: (s.label, s.rel())) for part in parts]
 
 
 def limit(samples: list[Sample], n: int | None, seed: int = 0) -> list[Sample]:
@@ -244,146 +240,11 @@ def cached_dataset(samples: list[Sample], image_size: int, transform) -> CachedI
     return CachedImages(decode(samples, image_size), [s.label for s in samples], transform, samples)
 
 
-def loaders(train_set: Dataset, test_set: Dataset, batch_size: int, seed: int = 0,
-            test_batch_size: int = 64) -> tuple[DataLoader, DataLoader]:
-    """Shuffled training loader (seeded) and an ordered test loader; no worker processes, since
-    the data are already decoded and the model is the bottleneck."""
-    g = torch.Generator().manual_seed(seed)
-    return (DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=g),
-            DataLoader(test_set, batch_size=test_batch_size, shuffle=False))
+def make_loaders(train_set: Dataset, *eval_sets: Dataset, batch_size: int, eval_batch_size: int = 64) -> list:
+    """A shuffled training loader and an ordered loader for each evaluation set; no worker
+    processes, since the data are already decoded and the model is the bottleneck. The shuffle
+    draws from torch's global RNG, so ``seed_everything`` before training repeats the run."""
+    return [DataLoader(train_set, batch_size=batch_size, shuffle=True)] + [
+        DataLoader(s, batch_size=eval_batch_size, shuffle=False) for s in eval_sets]
 
 
-# ---------------------------------------------------------------- training
-
-def init_vgg_(model: nn.Module) -> nn.Module:
-    """He (Kaiming) initialisation for a VGG without BatchNorm, as torchvision's VGG does:
-    convolutions normal with std sqrt(2 / fan_out), linear layers normal(0, 0.01), biases 0.
-
-    PyTorch's default init shrinks the signal a little at each of the 13 ReLU convolutions, so
-    a BatchNorm-free VGG16 then starts with near-constant outputs and learns slowly.
-    """
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0, 0.01)
-            nn.init.zeros_(m.bias)
-    return model
-
-
-def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
-    """Adam; the fused kernel where this torch has one. For VGG16's 134M parameters the
-    default (per-tensor) Adam step alone took ~3 s on a 2-core CPU, the fused one ~0.5 s."""
-    try:
-        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):  # older torch: no fused Adam on this device
-        return torch.optim.Adam(model.parameters(), lr=lr)
-
-
-def checkpoint_path(cfg, checkpoint_dir: str | os.PathLike | None = None) -> Path:
-    """``checkpoints/05_coffee_beans_vgg16-<profile>-seed<seed>.pt`` under the repository
-    (git-ignored), or under ``checkpoint_dir`` when given."""
-    folder = Path(checkpoint_dir) if checkpoint_dir else data.REPO_ROOT / "checkpoints"
-    return folder / f"{NOTEBOOK}-{cfg.profile}-seed{cfg.seed}.pt"
-
-
-def relative_to_repo(path: Path) -> str:
-    """The path relative to the repository when it lies inside it (what notebooks print)."""
-    try:
-        return Path(path).resolve().relative_to(data.REPO_ROOT).as_posix()
-    except ValueError:
-        return Path(path).as_posix()
-
-
-def train_vgg16(model: nn.Module, train_loader, test_loader, cfg, checkpoint: Path,
-                save_last: bool = True) -> History:
-    """The notebook's recipe: Adam at ``cfg.lr``, cross-entropy, ``cfg.epochs`` epochs with the
-    engine's ``fit``, the best model by test accuracy kept at ``checkpoint``."""
-    optimizer = make_optimizer(model, cfg.lr)
-    return fit(model, train_loader, test_loader, optimizer, cfg.epochs, loss_fn=F.cross_entropy,
-               device=cfg.device, checkpoint_path=checkpoint, save_last=save_last)
-
-
-# ---------------------------------------------------------------- experiments and figures
-
-def time_batch_sizes(model_fn, images: torch.Tensor, labels: torch.Tensor, batch_sizes, lr: float,
-                     steps: int = 2, device="cpu", epoch_images: int | None = None) -> list[dict]:
-    """Seconds per optimizer step and images per second for each batch size.
-
-    Each size gets a fresh model from ``model_fn`` (same seed), one warm-up step and then
-    ``steps`` timed steps on the given (already normalised) images. ``epoch_images`` turns the
-    rate into an estimated epoch time.
-    """
-    device = torch.device(device)
-    rows = []
-    for bs in batch_sizes:
-        torch.manual_seed(0)
-        model = model_fn().to(device).train()
-        optimizer = make_optimizer(model, lr)
-        times = []
-        for step in range(steps + 1):
-            idx = torch.arange(step * bs, (step + 1) * bs) % len(images)
-            x, y = images[idx].to(device), labels[idx].to(device)
-            t0 = time.perf_counter()
-            optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(model(x), y).backward()
-            optimizer.step()
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - t0)
-        per_step = sum(times[1:]) / steps  # the first step pays for allocations
-        row = {"batch_size": bs, "seconds_per_step": per_step, "images_per_second": bs / per_step}
-        if epoch_images:
-            row["epoch_seconds_est"] = -(-epoch_images // bs) * per_step
-        rows.append(row)
-        del model, optimizer
-    return rows
-
-
-def time_cudnn_benchmark(model_fn, images: torch.Tensor, labels: torch.Tensor, lr: float,
-                         steps: int = 5, device="cuda") -> dict[str, float] | None:
-    """Seconds per training step with ``cudnn.benchmark`` off and on (CUDA only; None elsewhere)."""
-    device = torch.device(device)
-    if device.type != "cuda":
-        return None
-    before = torch.backends.cudnn.benchmark
-    out = {}
-    try:
-        for flag in (False, True):
-            torch.backends.cudnn.benchmark = flag
-            out[f"benchmark={flag}"] = time_batch_sizes(model_fn, images, labels, [len(images)], lr, steps,
-                                                        device)[0]["seconds_per_step"]
-    finally:
-        torch.backends.cudnn.benchmark = before
-    return out
-
-
-def show_pairs(pairs: list[tuple[Sample, Sample]], size: int = 2):
-    """Each (published test file, its train copy) side by side, titled with their paths."""
-    fig, axes = plt.subplots(2, len(pairs), figsize=(len(pairs) * size, 2 * size + 0.6), squeeze=False)
-    for j, (test, train) in enumerate(pairs):
-        for i, s in enumerate((test, train)):
-            axes[i, j].imshow(load_rgb(s.path))
-            axes[i, j].set_title(s.rel(), fontsize=7)
-            axes[i, j].axis("off")
-    fig.suptitle("published test image (top) and the identical train image (bottom)")
-    fig.tight_layout()
-    return fig
-
-
-def show_prediction(image, probs: torch.Tensor, class_names: list[str], title: str = ""):
-    """The image next to a bar chart of the class probabilities."""
-    fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(7, 2.8), gridspec_kw={"width_ratios": [1, 1.4]})
-    ax_img.imshow(image)
-    ax_img.set_title(title, fontsize=8)
-    ax_img.axis("off")
-    probs = torch.as_tensor(probs).flatten()
-    bars = ax_bar.barh(class_names, probs.numpy(), color="tab:blue")
-    bars[int(probs.argmax())].set_color("tab:orange")
-    ax_bar.set(xlim=(0, 1), xlabel="probability")
-    ax_bar.invert_yaxis()
-    for bar, p in zip(bars, probs.tolist()):
-        ax_bar.text(min(p + 0.02, 0.85), bar.get_y() + bar.get_height() / 2, f"{p:.3f}", va="center", fontsize=8)
-    fig.tight_layout()
-    return fig

@@ -1,0 +1,15 @@
+"""Where the checkout is, and paths shown relative to it (printed settings, checkpoints)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def display_path(path) -> str:
+    """``path`` relative to the checkout when it lies inside it, else ``.../<name>``, so printed
+    outputs do not expose a machine's folders."""
+    path = Path(os.fspath(path)).resolve()
+    return path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else f".../{path.name}"
