@@ -10,13 +10,19 @@ from __future__ import annotations
 import copy
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+
+with warnings.catch_warnings():  # its note that notebook mode is "experimental"
+    warnings.simplefilter("ignore")
+    # Not tqdm.auto: its asyncio wrapper calls iter(loader) once more, which draws an extra
+    # random seed from a DataLoader and so changes the shuffling of the run.
+    from tqdm.autonotebook import tqdm
 
 from . import speed
 from .checkpoints import save_atomic
