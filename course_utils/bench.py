@@ -3,12 +3,14 @@
     python -m course_utils.bench [--steps 300] [--device cpu] [--notebooks]
 
 For each case, in one process, the same model (same initial weights) trains for the same number
-of steps on the same data, after 20 untimed warm-up steps each, (a) the way course material usually writes it: torchvision dataset,
-per-image transforms, DataLoader, ``loss.item()`` every batch; (b) with ``TensorLoader`` and
-``speed.train_one_epoch_fast`` (uint8 tensors on the device, batch-wise normalise/augment, one sync per epoch).
+of steps on the same data, after 20 untimed warm-up steps each: (a) the way course material
+usually writes it (torchvision dataset, per-image transforms, DataLoader, ``loss.item()`` every
+batch); (b) with ``TensorLoader`` and ``speed.train_one_epoch_fast`` (uint8 tensors on the
+device, batch-wise normalise/augment, one sync per epoch).
 It prints images per second of each and the ratio b/a. ``--notebooks`` also times every notebook
 at the smoke profile.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +31,15 @@ from .speed import train_one_epoch_fast
 CASES = {  # name: (dataset, model factory, loss, mean, std, augment, batch size)
     "MNIST CNN": ("mnist", lambda: CNN(), F.nll_loss, data.MNIST_MEAN, data.MNIST_STD, False, 64),
     "CIFAR Net": ("cifar10", lambda: Net(), F.cross_entropy, data.CIFAR_MEAN, data.CIFAR_STD, True, 64),
-    "CIFAR VGG11-BN": ("cifar10", lambda: CifarVGG("VGG11"), F.cross_entropy, data.CIFAR_MEAN, data.CIFAR_STD,
-                       True, 128),
+    "CIFAR VGG11-BN": (
+        "cifar10",
+        lambda: CifarVGG("VGG11"),
+        F.cross_entropy,
+        data.CIFAR_MEAN,
+        data.CIFAR_STD,
+        True,
+        128,
+    ),
 }
 
 
@@ -73,8 +82,12 @@ def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup:
     n = steps * batch
     aug = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
     plain_ds, source = loaders.torchvision_dataset(
-        dataset, True, transform=transforms.Compose(aug + [transforms.ToTensor(), transforms.Normalize(mean, std)]),
-        limit=n, seed=seed)
+        dataset,
+        True,
+        transform=transforms.Compose(aug + [transforms.ToTensor(), transforms.Normalize(mean, std)]),
+        limit=n,
+        seed=seed,
+    )
     plain = DataLoader(plain_ds, batch_size=batch, shuffle=True, generator=torch.Generator().manual_seed(seed))
     t0 = time.perf_counter()
     split = loaders.load_split(dataset, True, limit=n, seed=seed)
@@ -87,8 +100,16 @@ def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup:
     plain_ips = plain_loop(model, plain, steps, loss_fn, device, warmup)
     model.load_state_dict(state)
     fast_ips = fast_loop(model, fast, warm_loader, loss_fn, device)
-    return {"case": name, "steps": steps, "batch": batch, "plain_ips": plain_ips, "fast_ips": fast_ips,
-            "ratio": fast_ips / plain_ips, "fast_setup_s": setup_s, "data_source": source}
+    return {
+        "case": name,
+        "steps": steps,
+        "batch": batch,
+        "plain_ips": plain_ips,
+        "fast_ips": fast_ips,
+        "ratio": fast_ips / plain_ips,
+        "fast_setup_s": setup_s,
+        "data_source": source,
+    }
 
 
 def main(argv=None) -> int:
@@ -103,10 +124,14 @@ def main(argv=None) -> int:
     print(f"{'case':<16}{'steps':>6}{'batch':>6}{'plain img/s':>13}{'fast img/s':>12}{'ratio':>7}{'fast setup s':>14}")
     for name in args.cases:
         r = run_case(name, args.steps, device)
-        print(f"{r['case']:<16}{r['steps']:>6}{r['batch']:>6}{r['plain_ips']:>13.0f}{r['fast_ips']:>12.0f}"
-              f"{r['ratio']:>7.1f}{r['fast_setup_s']:>14.1f}", flush=True)
+        print(
+            f"{r['case']:<16}{r['steps']:>6}{r['batch']:>6}{r['plain_ips']:>13.0f}{r['fast_ips']:>12.0f}"
+            f"{r['ratio']:>7.1f}{r['fast_setup_s']:>14.1f}",
+            flush=True,
+        )
     if args.notebooks:
         from .course import execute, notebooks, results_table
+
         with tempfile.TemporaryDirectory() as out:
             rows = [execute(nb, out, profile="smoke") for nb in notebooks()]
         print("\nnotebooks at the smoke profile")

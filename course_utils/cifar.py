@@ -1,6 +1,7 @@
 """CIFAR-10 recipes of notebooks 03 and 04: the training recipes, the dataset's own mean/std,
 score reports, the most confident mistakes, and two small demonstrations (1x1
 convolution vs a per-pixel Linear, the shape trace that fixes VGG's classifier at 512)."""
+
 from __future__ import annotations
 
 import torch
@@ -25,7 +26,7 @@ def channel_mean_std(images: torch.Tensor, chunk: int = 5000) -> tuple[tuple[flo
     total = torch.zeros(c, dtype=torch.float64)
     total_sq = torch.zeros(c, dtype=torch.float64)
     for start in range(0, len(images), chunk):
-        x = images[start:start + chunk].to(torch.float64) / 255
+        x = images[start : start + chunk].to(torch.float64) / 255
         total += x.sum((0, 2, 3))
         total_sq += (x * x).sum((0, 2, 3))
     n = images.shape[0] * images.shape[2] * images.shape[3]
@@ -34,27 +35,46 @@ def channel_mean_std(images: torch.Tensor, chunk: int = 5000) -> tuple[tuple[flo
     return tuple(round(v, 4) for v in mean.tolist()), tuple(round(v, 4) for v in std.tolist())
 
 
-def train_cifar_adam(model: nn.Module, train_loader, val_loader, *, epochs: int, lr: float, device="cpu",
-                     weight_decay: float = 0.0, patience: int | None = None) -> History:
+def train_cifar_adam(
+    model: nn.Module,
+    train_loader,
+    val_loader,
+    *,
+    epochs: int,
+    lr: float,
+    device="cpu",
+    weight_decay: float = 0.0,
+    patience: int | None = None,
+) -> History:
     """Notebook 03's recipe: Adam at a fixed learning rate, cross-entropy; the epoch with the best
     validation accuracy is kept."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     return fit(model, train_loader, val_loader, optimizer, epochs, device=device, patience=patience)
 
 
-def train_cifar_vgg(model: nn.Module, train_loader, val_loader, *, epochs: int, lr: float, momentum: float,
-                    weight_decay: float, device="cpu") -> History:
+def train_cifar_vgg(
+    model: nn.Module,
+    train_loader,
+    val_loader,
+    *,
+    epochs: int,
+    lr: float,
+    momentum: float,
+    weight_decay: float,
+    device="cpu",
+) -> History:
     """Notebook 04's recipe: SGD with Nesterov momentum and weight decay under a one-cycle schedule.
 
     One-cycle warms the learning rate up to ``lr`` over the first 30% of the batches, then
     anneals it to almost zero, which lets a BatchNorm VGG train at a high rate in few epochs.
     """
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=True,
-                                weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, epochs=epochs,
-                                                    steps_per_epoch=len(train_loader), pct_start=0.3)
-    return fit(model, train_loader, val_loader, optimizer, epochs, device=device, scheduler=scheduler,
-               scheduler_per="batch")
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=True, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, epochs=epochs, steps_per_epoch=len(train_loader), pct_start=0.3
+    )
+    return fit(
+        model, train_loader, val_loader, optimizer, epochs, device=device, scheduler=scheduler, scheduler_per="batch"
+    )
 
 
 def score_report(model: nn.Module, loader, device, class_names=CLASSES, flip: bool = False) -> dict:
@@ -64,8 +84,14 @@ def score_report(model: nn.Module, loader, device, class_names=CLASSES, flip: bo
     preds = probs.argmax(1)
     cm = confusion_matrix(preds, targets, len(class_names))
     accuracy = int((preds == targets).sum()) / max(len(targets), 1)
-    return {"probs": probs, "preds": preds, "targets": targets, "accuracy": accuracy,
-            "confusion": cm, "per_class": per_class_accuracy(cm.double(), class_names)}
+    return {
+        "probs": probs,
+        "preds": preds,
+        "targets": targets,
+        "accuracy": accuracy,
+        "confusion": cm,
+        "per_class": per_class_accuracy(cm.double(), class_names),
+    }
 
 
 def most_confident_mistakes(probs: torch.Tensor, targets: torch.Tensor, k: int = 20) -> torch.Tensor:
@@ -101,7 +127,7 @@ def conv1x1_vs_linear(c_in: int = 64, c_out: int = 16, size: int = 8, seed: int 
     conv = nn.Conv2d(c_in, c_out, kernel_size=1)
     linear = nn.Linear(c_in, c_out)
     with torch.no_grad():
-        conv.weight.copy_(torch.randn(c_out, c_in, 1, 1, generator=g) / c_in ** 0.5)
+        conv.weight.copy_(torch.randn(c_out, c_in, 1, 1, generator=g) / c_in**0.5)
         conv.bias.copy_(torch.randn(c_out, generator=g))
         linear.weight.copy_(conv.weight.view(c_out, c_in))
         linear.bias.copy_(conv.bias)
@@ -109,9 +135,11 @@ def conv1x1_vs_linear(c_in: int = 64, c_out: int = 16, size: int = 8, seed: int 
         out_conv = conv(x)
         out_linear = linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # channels last, Linear per pixel
     return {
-        "input_shape": tuple(x.shape), "output_shape": tuple(out_conv.shape),
+        "input_shape": tuple(x.shape),
+        "output_shape": tuple(out_conv.shape),
         "max_abs_diff": float((out_conv - out_linear).abs().max()),
-        "conv1x1_params": count_params(conv), "linear_params": count_params(linear),
+        "conv1x1_params": count_params(conv),
+        "linear_params": count_params(linear),
         "dense_params": (c_in * size * size) * (c_out * size * size) + c_out * size * size,
     }
 
@@ -131,10 +159,10 @@ def shape_trace(features: nn.Sequential, input_size: int = 32, in_channels: int 
     return trace
 
 
-def vgg_with_classifier(in_features: int, cfg_name: str | list = "VGG16", width: float = 1.0,
-                        num_classes: int = 10) -> CifarVGG:
+def vgg_with_classifier(
+    in_features: int, cfg_name: str | list = "VGG16", width: float = 1.0, num_classes: int = 10
+) -> CifarVGG:
     """A VGG whose classifier expects ``in_features`` inputs (2048 reproduces the course bug, 04)."""
     model = CifarVGG(cfg_name, num_classes=num_classes, width=width)
     model.classifier = nn.Linear(in_features, num_classes)
     return model
-

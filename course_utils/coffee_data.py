@@ -4,11 +4,11 @@ duplicates, a clean stratified train/validation/test split, the transforms, cach
 The published Kaggle split leaks: every ``test/`` image is a pixel-exact copy of a ``train/``
 image, so the helpers here work on *distinct* images (one per pixel hash) and split those.
 """
+
 from __future__ import annotations
 
 import os
 import random
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +28,11 @@ MEAN, STD = data.IMAGENET_MEAN, data.IMAGENET_STD
 
 # ---------------------------------------------------------------- listing the folders
 
+
 @dataclass(frozen=True)
 class Sample:
     """One image file: where it is, its class index, and the published split it came from."""
+
     path: Path
     label: int
     split: str  # "train" or "test" in the published layout
@@ -67,6 +69,7 @@ def counts(samples: list[Sample], classes: list[str]) -> dict[str, int]:
 
 # ---------------------------------------------------------------- duplicates
 
+
 def hash_files(paths: list[Path], workers: int | None = None) -> list[str]:
     """``images.pixel_hash`` of every file, in order; PNG decoding releases the GIL, so threads help."""
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
@@ -76,10 +79,11 @@ def hash_files(paths: list[Path], workers: int | None = None) -> list[str]:
 @dataclass
 class Duplicates:
     """What hashing the decoded pixels of every file found."""
-    hashes: dict[Path, str]                      # file -> pixel hash
-    groups: dict[str, list[Sample]]              # pixel hash -> files with exactly those pixels
-    distinct: list[Sample]                       # one file per distinct image (a train/ file if any)
-    test_in_train: list[tuple[Sample, Sample]]   # (published test file, a train/ file with its pixels)
+
+    hashes: dict[Path, str]  # file -> pixel hash
+    groups: dict[str, list[Sample]]  # pixel hash -> files with exactly those pixels
+    distinct: list[Sample]  # one file per distinct image (a train/ file if any)
+    test_in_train: list[tuple[Sample, Sample]]  # (published test file, a train/ file with its pixels)
     train_repeat_groups: list[list[Sample]] = field(default_factory=list)  # >1 train/ files, same pixels
 
     @property
@@ -90,12 +94,14 @@ class Duplicates:
     def summary(self) -> str:
         n_files = len(self.hashes)
         n_test = sum(1 for s in self.hashes if s.parent.parent.name == "test")
-        return (f"files hashed:                          {n_files}\n"
-                f"distinct images:                       {len(self.distinct)}\n"
-                f"published test images that are copies of train images: "
-                f"{len(self.test_in_train)} of {n_test}\n"
-                f"repeats inside train/:                 {self.train_repeats} "
-                f"(in {len(self.train_repeat_groups)} groups)")
+        return (
+            f"files hashed:                          {n_files}\n"
+            f"distinct images:                       {len(self.distinct)}\n"
+            f"published test images that are copies of train images: "
+            f"{len(self.test_in_train)} of {n_test}\n"
+            f"repeats inside train/:                 {self.train_repeats} "
+            f"(in {len(self.train_repeat_groups)} groups)"
+        )
 
 
 def find_duplicates(samples: list[Sample], workers: int | None = None) -> Duplicates:
@@ -124,6 +130,7 @@ def find_duplicates(samples: list[Sample], workers: int | None = None) -> Duplic
 
 # ---------------------------------------------------------------- the clean split
 
+
 def stratified_split(samples: list[Sample], fractions=(0.7, 0.15, 0.15), seed: int = 0) -> list[list[Sample]]:
     """Split *distinct* images into parts (train, validation, test by default), per class, with a
     seeded shuffle.
@@ -143,7 +150,7 @@ def stratified_split(samples: list[Sample], fractions=(0.7, 0.15, 0.15), seed: i
         start = len(members) - sum(sizes)
         parts[0] += members[:start]
         for part, size in zip(parts[1:], sizes):
-            part += members[start:start + size]
+            part += members[start : start + size]
             start += size
     return [sorted(part, key=lambda s: (s.label, s.rel())) for part in parts]
 
@@ -161,21 +168,35 @@ def overlap(a: list[Sample], b: list[Sample], hashes: dict[Path, str]) -> int:
 
 # ---------------------------------------------------------------- transforms and datasets
 
+
 def train_transform(image_size: int, mean=MEAN, std=STD) -> v2.Compose:
     """Resize, random flips, scale to [0, 1], normalise.
 
     Flips only: a bean photographed from above is the same bean mirrored, so both flips keep
     the label. No colour jitter: the roast level *is* the colour, jitter would change the label.
     """
-    return v2.Compose([v2.ToImage(), v2.Resize((image_size, image_size), antialias=True),
-                       v2.RandomHorizontalFlip(), v2.RandomVerticalFlip(),
-                       v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)])
+    return v2.Compose(
+        [
+            v2.ToImage(),
+            v2.Resize((image_size, image_size), antialias=True),
+            v2.RandomHorizontalFlip(),
+            v2.RandomVerticalFlip(),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.Normalize(mean, std),
+        ]
+    )
 
 
 def test_transform(image_size: int, mean=MEAN, std=STD) -> v2.Compose:
     """Resize and normalise only: the test images must be seen the same way every time."""
-    return v2.Compose([v2.ToImage(), v2.Resize((image_size, image_size), antialias=True),
-                       v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)])
+    return v2.Compose(
+        [
+            v2.ToImage(),
+            v2.Resize((image_size, image_size), antialias=True),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.Normalize(mean, std),
+        ]
+    )
 
 
 def random_transforms(transform) -> list[str]:
@@ -245,6 +266,5 @@ def make_loaders(train_set: Dataset, *eval_sets: Dataset, batch_size: int, eval_
     processes, since the data are already decoded and the model is the bottleneck. The shuffle
     draws from torch's global RNG, so ``seed_everything`` before training repeats the run."""
     return [DataLoader(train_set, batch_size=batch_size, shuffle=True)] + [
-        DataLoader(s, batch_size=eval_batch_size, shuffle=False) for s in eval_sets]
-
-
+        DataLoader(s, batch_size=eval_batch_size, shuffle=False) for s in eval_sets
+    ]

@@ -38,20 +38,46 @@ def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(model.parameters(), lr=lr)
 
 
-def train_coffee_vgg16(model: nn.Module, train_loader, val_loader, *, epochs: int, lr: float, device="cpu",
-                       checkpoint_path=None, on_epoch_end=None) -> History:
+def train_coffee_vgg16(
+    model: nn.Module,
+    train_loader,
+    val_loader,
+    *,
+    epochs: int,
+    lr: float,
+    device="cpu",
+    checkpoint_path=None,
+    on_epoch_end=None,
+) -> History:
     """Notebook 05's recipe: Adam at ``lr``, cross-entropy, ``epochs`` epochs with ``fit``; the
     epoch with the best *validation* accuracy is kept (and saved at ``checkpoint_path``)."""
     optimizer = make_optimizer(model, lr)
-    return fit(model, train_loader, val_loader, optimizer, epochs, loss_fn=F.cross_entropy, device=device,
-               checkpoint_path=checkpoint_path, on_epoch_end=on_epoch_end)
+    return fit(
+        model,
+        train_loader,
+        val_loader,
+        optimizer,
+        epochs,
+        loss_fn=F.cross_entropy,
+        device=device,
+        checkpoint_path=checkpoint_path,
+        on_epoch_end=on_epoch_end,
+    )
 
 
 # ---------------------------------------------------------------- experiments
 
 
-def time_batch_sizes(model_fn, images: torch.Tensor, labels: torch.Tensor, batch_sizes, lr: float,
-                     steps: int = 2, device="cpu", epoch_images: int | None = None) -> list[dict]:
+def time_batch_sizes(
+    model_fn,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    batch_sizes,
+    lr: float,
+    steps: int = 2,
+    device="cpu",
+    epoch_images: int | None = None,
+) -> list[dict]:
     """Seconds per optimizer step and images per second for each batch size.
 
     Each size gets a fresh model from ``model_fn`` (same seed), one warm-up step and then
@@ -84,8 +110,9 @@ def time_batch_sizes(model_fn, images: torch.Tensor, labels: torch.Tensor, batch
     return rows
 
 
-def time_cudnn_benchmark(model_fn, images: torch.Tensor, labels: torch.Tensor, lr: float,
-                         steps: int = 5, device="cuda") -> dict[str, float] | None:
+def time_cudnn_benchmark(
+    model_fn, images: torch.Tensor, labels: torch.Tensor, lr: float, steps: int = 5, device="cuda"
+) -> dict[str, float] | None:
     """Seconds per training step with ``cudnn.benchmark`` off and on (CUDA only; None elsewhere)."""
     device = torch.device(device)
     if device.type != "cuda":
@@ -95,8 +122,9 @@ def time_cudnn_benchmark(model_fn, images: torch.Tensor, labels: torch.Tensor, l
     try:
         for flag in (False, True):
             torch.backends.cudnn.benchmark = flag
-            out[f"benchmark={flag}"] = time_batch_sizes(model_fn, images, labels, [len(images)], lr, steps,
-                                                        device)[0]["seconds_per_step"]
+            out[f"benchmark={flag}"] = time_batch_sizes(model_fn, images, labels, [len(images)], lr, steps, device)[0][
+                "seconds_per_step"
+            ]
     finally:
         torch.backends.cudnn.benchmark = before
     return out

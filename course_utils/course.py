@@ -4,6 +4,7 @@
 
 Used by ``make course`` and by the notebook tests, so both run the notebooks the same way.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,14 @@ def execute(notebook: str | Path, out_dir: str | Path, profile: str | None = Non
         params["profile"] = profile
     os.environ.setdefault("COURSE_PROGRESS", "0")  # the kernel inherits it: no frozen bars in saved copies
     t0 = time.perf_counter()
-    pm.execute_notebook(str(src), str(out_dir / src.name), parameters=params, cwd=str(src.parent),
-                        kernel_name="python3", progress_bar=False)
+    pm.execute_notebook(
+        str(src),
+        str(out_dir / src.name),
+        parameters=params,
+        cwd=str(src.parent),
+        kernel_name="python3",
+        progress_bar=False,
+    )
     seconds = time.perf_counter() - t0
     metrics = json.loads(metrics_path.read_text())
     metrics["wall_seconds"] = round(seconds, 1)
@@ -74,18 +81,27 @@ def results_table(rows: list[dict]) -> str:
     for m in rows:
         key = MAIN_METRIC.get(m["notebook"], "")
         acc = f"{key} {m[key]:.4f}" if key in m else "-"
-        lines.append(f"{m['notebook']:<28} {m['profile']:<7} {m['device']:<7} {acc:<34} "
-                     f"{m.get('train_seconds', 0):>8.1f} {m.get('wall_seconds', 0):>7.1f}")
+        lines.append(
+            f"{m['notebook']:<28} {m['profile']:<7} {m['device']:<7} {acc:<34} "
+            f"{m.get('train_seconds', 0):>8.1f} {m.get('wall_seconds', 0):>7.1f}"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", choices=PROFILES, default=None,
-                        help="default: COURSE_PROFILE, else full on a GPU and cpu otherwise")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="default: COURSE_PROFILE, else full on a GPU and cpu otherwise",
+    )
     parser.add_argument("--out", default=None, help="default: runs/<timestamp>")
-    parser.add_argument("--publish", action="store_true",
-                        help="copy the executed notebooks over notebooks/ (refreshes the committed outputs)")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="copy the executed notebooks over notebooks/ (refreshes the committed outputs)",
+    )
     parser.add_argument("notebooks", nargs="*", help="names or paths; default: all")
     args = parser.parse_args(argv)
     out = Path(args.out or REPO_ROOT / "runs" / time.strftime("%Y%m%d-%H%M%S"))

@@ -5,6 +5,7 @@ Root resolution: the notebook's ``data_root``, else ``COURSE_DATA``, else the re
 there comes from the mirror folder named by ``COURSE_DATA_MIRROR``, else from its real
 download. Every file with a known checksum is verified; nothing is ever replaced by fake data.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,7 @@ CIFAR10_OFFICIAL_FILES = {  # name in cifar-10-batches-py -> md5 (what torchvisi
     "test_batch": "40351d587109b95175f43aff81a1287e",
     "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
 }
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck"]
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 COFFEE_CLASSES = ["Dark", "Green", "Light", "Medium"]
 COFFEE_KAGGLE = "gpiosenka/coffee-bean-dataset-resized-224-x-224"
 
@@ -78,6 +78,7 @@ def _read_sums(name: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------- roots and mirror
 
+
 def data_root(root: str | os.PathLike | None = None) -> Path:
     """``root``, else ``COURSE_DATA``, else the checkout's ``data/`` (``./data`` outside one)."""
     if root is None:
@@ -101,22 +102,29 @@ def mirror_root() -> Path | None:
             return candidate.resolve()
     raise DatasetNotFoundError(
         f"COURSE_DATA_MIRROR={value!r} is not a folder (looked in {Path.cwd()} and {REPO_ROOT}). "
-        "Point it at a copy of the course datasets (for example ../shared/datasets) or unset it.")
+        "Point it at a copy of the course datasets (for example ../shared/datasets) or unset it."
+    )
 
 
-def _not_found(name: str, root: Path, missing: list[str], mirror_layout: str, download: str,
-               cause: BaseException | str | None) -> DatasetNotFoundError:
+def _not_found(
+    name: str, root: Path, missing: list[str], mirror_layout: str, download: str, cause: BaseException | str | None
+) -> DatasetNotFoundError:
     shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
     mirror = os.environ.get("COURSE_DATA_MIRROR")
-    mirror_note = (f"COURSE_DATA_MIRROR is set to {mirror!r} but holds no {mirror_layout}"
-                   if mirror else "COURSE_DATA_MIRROR is not set")
+    mirror_note = (
+        f"COURSE_DATA_MIRROR is set to {mirror!r} but holds no {mirror_layout}"
+        if mirror
+        else "COURSE_DATA_MIRROR is not set"
+    )
     return DatasetNotFoundError(
         f"{name} is not available. Data root searched: {root}. Missing: {shown}.\n"
         f"Provide it in one of two ways:\n"
         f"  1. set COURSE_DATA_MIRROR to a folder that holds {mirror_layout} "
         f"(for example ../shared/datasets); {mirror_note};\n"
         f"  2. let {download} download it: this needs internet access"
-        + (f" (the attempt failed: {cause})" if cause else "") + ".")
+        + (f" (the attempt failed: {cause})" if cause else "")
+        + "."
+    )
 
 
 def _file_digest(path: Path, algorithm: str = "sha256") -> str:
@@ -136,8 +144,7 @@ def _md5(path: Path) -> str:
 
 
 def _checksum_error(path: Path, expected: str, actual: str, fix: str) -> ChecksumError:
-    return ChecksumError(f"{path} has the wrong checksum (expected {expected}, got {actual}); "
-                         f"it was not used. {fix}")
+    return ChecksumError(f"{path} has the wrong checksum (expected {expected}, got {actual}); it was not used. {fix}")
 
 
 def _copy_verified(src: Path, dst: Path, sha256: str) -> None:
@@ -153,6 +160,7 @@ def _copy_verified(src: Path, dst: Path, sha256: str) -> None:
 
 # ---------------------------------------------------------------- MNIST
 
+
 def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
     """Make the four MNIST files available under ``<root>/MNIST/raw`` and verify them."""
     root = data_root(root)
@@ -163,8 +171,9 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
         if path.exists():
             actual = _sha256(path)
             if actual != digest:
-                raise _checksum_error(path, digest, actual,
-                                      "Delete it and run again to fetch a fresh copy (mirror or download).")
+                raise _checksum_error(
+                    path, digest, actual, "Delete it and run again to fetch a fresh copy (mirror or download)."
+                )
         elif not (raw / name[:-3]).exists():
             missing.append(name)
     mirror = mirror_root()
@@ -179,25 +188,28 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
             datasets.MNIST(root, train=True, download=True)
             datasets.MNIST(root, train=False, download=True)
         except Exception as exc:  # any network failure ends in the same advice
-            raise _not_found("MNIST", root, [f"MNIST/raw/{m}" for m in missing],
-                             "MNIST/raw/*.gz", "torchvision.datasets.MNIST", exc) from exc
+            raise _not_found(
+                "MNIST", root, [f"MNIST/raw/{m}" for m in missing], "MNIST/raw/*.gz", "torchvision.datasets.MNIST", exc
+            ) from exc
     return root
 
 
 # ---------------------------------------------------------------- CIFAR-10
 
+
 @dataclass(frozen=True)
 class Cifar10Location:
     source: str  # SOURCE_CIFAR_OFFICIAL or SOURCE_CIFAR_JPEG
-    path: Path   # the torchvision root (official) or the cifar10-jpeg folder
+    path: Path  # the torchvision root (official) or the cifar10-jpeg folder
 
 
 def _verify_official_cifar(folder: Path) -> None:
     for name, digest in CIFAR10_OFFICIAL_FILES.items():
         path = folder / name
         if not path.exists():
-            raise DatasetNotFoundError(f"{path} is missing from the official CIFAR-10 files; delete "
-                                       f"{folder} and run again to download them.")
+            raise DatasetNotFoundError(
+                f"{path} is missing from the official CIFAR-10 files; delete {folder} and run again to download them."
+            )
         actual = _md5(path)
         if actual != digest:
             raise _checksum_error(path, digest, actual, f"Delete {folder} and run again to download it.")
@@ -228,8 +240,8 @@ def _verify_tree(folder: Path, expected: dict[str, str], what: str, fix: str) ->
         stats[rel] = [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files]
     if missing:
         raise DatasetNotFoundError(
-            f"{what} in {folder} is incomplete: {len(missing)} missing, for example "
-            f"{', '.join(missing[:5])}. {fix}")
+            f"{what} in {folder} is incomplete: {len(missing)} missing, for example {', '.join(missing[:5])}. {fix}"
+        )
     try:
         if json.loads(stamp.read_text()) == stats:
             return
@@ -239,7 +251,9 @@ def _verify_tree(folder: Path, expected: dict[str, str], what: str, fix: str) ->
     if bad:
         raise ChecksumError(
             f"{len(bad)} item(s) of {what} have the wrong checksum and were not used: "
-            + ", ".join(str(folder / b) for b in bad[:10]) + f". {fix}")
+            + ", ".join(str(folder / b) for b in bad[:10])
+            + f". {fix}"
+        )
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps(stats))
 
@@ -257,19 +271,30 @@ def ensure_cifar10(root: str | os.PathLike | None = None) -> Cifar10Location:
     mirror = mirror_root()
     for candidate in (root / "cifar10-jpeg", mirror / "cifar10-jpeg" if mirror else None):
         if candidate is not None and candidate.is_dir():
-            _verify_tree(candidate, _read_sums("cifar10-jpeg.sha256"), "the CIFAR-10 JPEG copy",
-                         f"Restore {candidate} from the course's dataset mirror.")
+            _verify_tree(
+                candidate,
+                _read_sums("cifar10-jpeg.sha256"),
+                "the CIFAR-10 JPEG copy",
+                f"Restore {candidate} from the course's dataset mirror.",
+            )
             return Cifar10Location(SOURCE_CIFAR_JPEG, candidate)
     try:
         datasets.CIFAR10(root, train=True, download=True)
     except Exception as exc:
-        raise _not_found("CIFAR-10", root, ["cifar-10-batches-py/ (official files)", "cifar10-jpeg/ (JPEG copy)"],
-                         "cifar10-jpeg/{train,test}/<class>/*.jpg", "torchvision.datasets.CIFAR10", exc) from exc
+        raise _not_found(
+            "CIFAR-10",
+            root,
+            ["cifar-10-batches-py/ (official files)", "cifar10-jpeg/ (JPEG copy)"],
+            "cifar10-jpeg/{train,test}/<class>/*.jpg",
+            "torchvision.datasets.CIFAR10",
+            exc,
+        ) from exc
     _verify_official_cifar(root / "cifar-10-batches-py")
     return Cifar10Location(SOURCE_CIFAR_OFFICIAL, root)
 
 
 # ---------------------------------------------------------------- coffee beans
+
 
 def ensure_coffee(root: str | os.PathLike | None = None) -> Path:
     """The coffee-bean folder (``train/`` and ``test/``, one folder per class), verified.
@@ -295,18 +320,33 @@ def _download_coffee(root: Path) -> Path:
     try:
         import kagglehub
     except ImportError as exc:
-        raise _not_found("The coffee-bean dataset", root, missing, "coffee-beans/{train,test}/<Class>/*.png",
-                         "kagglehub (pip install kagglehub)", "kagglehub is not installed") from exc
+        raise _not_found(
+            "The coffee-bean dataset",
+            root,
+            missing,
+            "coffee-beans/{train,test}/<Class>/*.png",
+            "kagglehub (pip install kagglehub)",
+            "kagglehub is not installed",
+        ) from exc
     try:
         downloaded = Path(kagglehub.dataset_download(COFFEE_KAGGLE))
     except Exception as exc:
-        raise _not_found("The coffee-bean dataset", root, missing, "coffee-beans/{train,test}/<Class>/*.png",
-                         f"kagglehub (Kaggle dataset {COFFEE_KAGGLE})", exc) from exc
-    train_dirs = [p.parent for p in downloaded.rglob("train") if (p / "Dark").is_dir()] or \
-                 [p for p in downloaded.rglob("*") if (p / "train" / "Dark").is_dir()]
+        raise _not_found(
+            "The coffee-bean dataset",
+            root,
+            missing,
+            "coffee-beans/{train,test}/<Class>/*.png",
+            f"kagglehub (Kaggle dataset {COFFEE_KAGGLE})",
+            exc,
+        ) from exc
+    train_dirs = [p.parent for p in downloaded.rglob("train") if (p / "Dark").is_dir()] or [
+        p for p in downloaded.rglob("*") if (p / "train" / "Dark").is_dir()
+    ]
     if not train_dirs:
-        raise DatasetNotFoundError(f"The Kaggle download in {downloaded} has no train/Dark folder; "
-                                   "its layout changed. Copy train/ and test/ to {root}/coffee-beans by hand.")
+        raise DatasetNotFoundError(
+            f"The Kaggle download in {downloaded} has no train/Dark folder; "
+            "its layout changed. Copy train/ and test/ to {root}/coffee-beans by hand."
+        )
     target = root / "coffee-beans"
     tmp = root / "coffee-beans.part"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -325,20 +365,29 @@ def verify_coffee(folder: Path) -> None:
     byte_sums = _read_sums("coffee-beans.sha256")
     warn_unknown_files(folder, set(byte_sums))
     try:
-        _verify_tree(folder, byte_sums, "the coffee-bean images",
-                     f"Delete the named files and restore them from the mirror or Kaggle ({COFFEE_KAGGLE}).")
+        _verify_tree(
+            folder,
+            byte_sums,
+            "the coffee-bean images",
+            f"Delete the named files and restore them from the mirror or Kaggle ({COFFEE_KAGGLE}).",
+        )
         return
     except ChecksumError:
         pass
     from .images import pixel_hash  # decoding is only needed for files that differ in bytes
+
     pixel_sums = _read_sums("coffee-beans.pixels.sha256")
-    bad = [rel for rel, digest in byte_sums.items()
-           if _sha256(folder / rel) != digest and _safe_pixel_hash(folder / rel, pixel_hash) != pixel_sums[rel]]
+    bad = [
+        rel
+        for rel, digest in byte_sums.items()
+        if _sha256(folder / rel) != digest and _safe_pixel_hash(folder / rel, pixel_hash) != pixel_sums[rel]
+    ]
     if bad:
         raise ChecksumError(
             f"{len(bad)} coffee-bean image(s) are corrupt or altered and were not used: "
             + ", ".join(str(folder / b) for b in bad[:10])
-            + f". Delete them and restore them from the mirror or Kaggle ({COFFEE_KAGGLE}).")
+            + f". Delete them and restore them from the mirror or Kaggle ({COFFEE_KAGGLE})."
+        )
 
 
 def _safe_pixel_hash(path: Path, pixel_hash) -> str | None:
@@ -349,6 +398,7 @@ def _safe_pixel_hash(path: Path, pixel_hash) -> str | None:
 
 
 # ---------------------------------------------------------------- reading
+
 
 def train_val_indices(targets, limit: int | None, val_fraction: float, seed: int = 0):
     """(train, validation) indices: a seeded, class-balanced subset of ``limit`` images (all when
@@ -386,16 +436,22 @@ def balanced_indices(targets, limit: int | None, seed: int = 0) -> torch.Tensor:
 
 def image_files(folder: Path) -> list[Path]:
     """Image files below ``folder``, sorted; stray files (.DS_Store, Thumbs.db, notes) are skipped."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                  and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+    )
 
 
 def warn_unknown_files(folder: Path, known: set[str]) -> list[Path]:
     """Image files that are not part of a registered dataset: not verified, so one warning names them."""
     extra = [p for p in image_files(folder) if p.relative_to(folder).as_posix() not in known]
     if extra:
-        warnings.warn(f"{len(extra)} image file(s) in {folder} are not part of the published dataset "
-                      f"and have no checksum, for example {extra[0]}.", stacklevel=2)
+        warnings.warn(
+            f"{len(extra)} image file(s) in {folder} are not part of the published dataset "
+            f"and have no checksum, for example {extra[0]}.",
+            stacklevel=2,
+        )
     return extra
 
 
@@ -407,10 +463,14 @@ def check_class_folders(folder: str | os.PathLike) -> list[str]:
         raise DatasetNotFoundError(f"{folder} is not a folder: expected one sub-folder of images per class.")
     classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(classes) < 2:
-        raise ValueError(f"{folder} has {len(classes)} class folder(s) ({', '.join(classes) or 'none'}); "
-                         "a classifier needs at least two, one sub-folder of images per class.")
+        raise ValueError(
+            f"{folder} has {len(classes)} class folder(s) ({', '.join(classes) or 'none'}); "
+            "a classifier needs at least two, one sub-folder of images per class."
+        )
     empty = [c for c in classes if not image_files(folder / c)]
     if empty:
-        raise ValueError(f"Class folder(s) without any image in {folder}: {', '.join(empty)}. "
-                         f"Add images ({', '.join(sorted(IMAGE_SUFFIXES))}) or remove the folder.")
+        raise ValueError(
+            f"Class folder(s) without any image in {folder}: {', '.join(empty)}. "
+            f"Add images ({', '.join(sorted(IMAGE_SUFFIXES))}) or remove the folder."
+        )
     return classes

@@ -1,4 +1,5 @@
 """Reading single images safely: any mode, any size, a clear error for a bad file."""
+
 from __future__ import annotations
 
 import hashlib

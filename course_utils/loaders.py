@@ -1,5 +1,6 @@
 """Datasets and loaders for MNIST and CIFAR-10: the plain torchvision path students learn,
 and a fast path that holds a whole split as uint8 tensors and works on whole batches."""
+
 from __future__ import annotations
 
 import os
@@ -8,15 +9,16 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
-from torchvision import datasets, io as tvio, transforms
+from torchvision import datasets, transforms
+from torchvision import io as tvio
 
 from . import data
-
 
 
 @dataclass
 class Split:
     """One split held in memory: uint8 images (N, C, H, W), int64 targets."""
+
     images: torch.Tensor
     targets: torch.Tensor
     classes: list[str]
@@ -25,7 +27,7 @@ class Split:
     def __len__(self) -> int:
         return len(self.targets)
 
-    def subset(self, index) -> "Split":
+    def subset(self, index) -> Split:
         """The images at ``index`` (indices, a slice or a mask), in that order."""
         return Split(self.images[index], self.targets[index], self.classes, self.source)
 
@@ -46,8 +48,9 @@ def _cifar_dataset(train: bool, root, transform=None) -> tuple[Dataset, str]:
     return ds, where.source
 
 
-def torchvision_dataset(name: str, train: bool, root=None, transform=None, limit: int | None = None,
-                        seed: int = 0, indices=None) -> tuple[Dataset, str]:
+def torchvision_dataset(
+    name: str, train: bool, root=None, transform=None, limit: int | None = None, seed: int = 0, indices=None
+) -> tuple[Dataset, str]:
     """The plain path: torchvision's dataset with per-image transforms.
 
     Returns (dataset, data_source): the images at ``indices`` when given, else a seeded,
@@ -66,7 +69,7 @@ def torchvision_dataset(name: str, train: bool, root=None, transform=None, limit
 def _decode_jpegs(paths: list[str]) -> torch.Tensor:
     out = []
     for start in range(0, len(paths), 2048):
-        raw = [tvio.read_file(p) for p in paths[start:start + 2048]]
+        raw = [tvio.read_file(p) for p in paths[start : start + 2048]]
         out.append(torch.stack(tvio.decode_jpeg(raw, mode=tvio.ImageReadMode.RGB)))
     return torch.cat(out) if out else torch.empty(0, 3, 32, 32, dtype=torch.uint8)
 
@@ -84,8 +87,9 @@ def load_split(name: str, train: bool, root=None, limit: int | None = None, seed
     if name == "mnist":
         ds = _mnist_dataset(train, root)
         idx = pick(ds.targets)
-        return Split(ds.data[idx].unsqueeze(1).contiguous(), ds.targets[idx].clone(), list(range(10)),
-                     data.SOURCE_MNIST)
+        return Split(
+            ds.data[idx].unsqueeze(1).contiguous(), ds.targets[idx].clone(), list(range(10)), data.SOURCE_MNIST
+        )
     if name != "cifar10":
         raise ValueError(f"Unknown dataset {name!r}: 'mnist' or 'cifar10'.")
     ds, source = _cifar_dataset(train, root)
@@ -118,8 +122,8 @@ def random_crop_flip(x: torch.Tensor, padding: int, generator: torch.Generator) 
     dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator).to(x.device)
     dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator).to(x.device)
     flip = (torch.rand(n, generator=generator) < 0.5).to(x.device)
-    rows = dy[:, None] + torch.arange(h, device=x.device)                    # (n, h)
-    cols = dx[:, None] + torch.arange(w, device=x.device)                    # (n, w)
+    rows = dy[:, None] + torch.arange(h, device=x.device)  # (n, h)
+    cols = dx[:, None] + torch.arange(w, device=x.device)  # (n, w)
     cols = torch.where(flip[:, None], cols.flip(1), cols)
     batch = torch.arange(n, device=x.device)[:, None, None]
     out = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # (n, h, w, c)
@@ -135,10 +139,20 @@ class TensorLoader:
     ``seed_everything(seed)`` before a training run repeats it exactly.
     """
 
-    def __init__(self, split: Split, batch_size: int, mean, std, shuffle: bool = False,
-                 augment: bool = False, padding: int = 4, device="cpu"):
-        self.settings = dict(batch_size=batch_size, mean=mean, std=std, shuffle=shuffle, augment=augment,
-                             padding=padding, device=device)
+    def __init__(
+        self,
+        split: Split,
+        batch_size: int,
+        mean,
+        std,
+        shuffle: bool = False,
+        augment: bool = False,
+        padding: int = 4,
+        device="cpu",
+    ):
+        self.settings = dict(
+            batch_size=batch_size, mean=mean, std=std, shuffle=shuffle, augment=augment, padding=padding, device=device
+        )
         self.device = torch.device(device)
         self.images = split.images.to(self.device)
         self.targets = split.targets.to(self.device)
@@ -150,7 +164,7 @@ class TensorLoader:
     def __len__(self) -> int:
         return -(-len(self.targets) // self.batch_size)
 
-    def variant(self, split: Split | None = None, **changes) -> "TensorLoader":
+    def variant(self, split: Split | None = None, **changes) -> TensorLoader:
         """A new loader with this one's settings, over ``split`` (default: the same images) and
         with ``changes`` (for example ``shuffle=False`` or ``augment=True``)."""
         return TensorLoader(split if split is not None else self.dataset, **{**self.settings, **changes})
@@ -163,7 +177,7 @@ class TensorLoader:
         order = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
         order = order.to(self.device)
         for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size]
+            idx = order[start : start + self.batch_size]
             x = self.images[idx]
             if self.augment:
                 x = random_crop_flip(x, self.padding, generator)
@@ -177,31 +191,58 @@ def permute_pixels(images: torch.Tensor, permutation: torch.Tensor) -> torch.Ten
     return images.reshape(*shape[:-2], -1)[..., permutation].reshape(shape)
 
 
-def mnist_loaders(data_root=None, *, batch_size: int, seed: int = 0, device="cpu", fast: bool = True,
-                  train_limit: int | None = None, test_limit: int | None = None, permutation=None):
+def mnist_loaders(
+    data_root=None,
+    *,
+    batch_size: int,
+    seed: int = 0,
+    device="cpu",
+    fast: bool = True,
+    train_limit: int | None = None,
+    test_limit: int | None = None,
+    permutation=None,
+):
     """(train, test, data_source) for MNIST (notebooks 01 and 02), optionally with every image's
     pixels permuted. ``fast=False`` is torchvision's dataset with a per-image transform and a
     DataLoader; ``fast=True`` the same images as uint8 tensors (``TensorLoader``)."""
     mean, std = data.MNIST_MEAN, data.MNIST_STD
     if fast:
-        train, test = (load_split("mnist", t, data_root, lim, seed) for t, lim in ((True, train_limit),
-                                                                                  (False, test_limit)))
+        train, test = (
+            load_split("mnist", t, data_root, lim, seed) for t, lim in ((True, train_limit), (False, test_limit))
+        )
         if permutation is not None:
             train.images, test.images = (permute_pixels(s.images, permutation) for s in (train, test))
-        return (TensorLoader(train, batch_size, mean, std, shuffle=True, device=_tensor_device(device)),
-                TensorLoader(test, 1000, mean, std, device=_tensor_device(device)), train.source)
+        return (
+            TensorLoader(train, batch_size, mean, std, shuffle=True, device=_tensor_device(device)),
+            TensorLoader(test, 1000, mean, std, device=_tensor_device(device)),
+            train.source,
+        )
     steps = [transforms.ToTensor(), transforms.Normalize(mean, std)]
     if permutation is not None:
         steps.append(transforms.Lambda(lambda t: permute_pixels(t, permutation)))
     train_ds, source = torchvision_dataset("mnist", True, data_root, transforms.Compose(steps), train_limit, seed)
     test_ds, _ = torchvision_dataset("mnist", False, data_root, transforms.Compose(steps), test_limit, seed)
-    return (DataLoader(train_ds, batch_size=batch_size, shuffle=True),
-            DataLoader(test_ds, batch_size=1000, shuffle=False), source)
+    return (
+        DataLoader(train_ds, batch_size=batch_size, shuffle=True),
+        DataLoader(test_ds, batch_size=1000, shuffle=False),
+        source,
+    )
 
 
-def cifar_loaders(data_root=None, *, batch_size: int, mean, std, seed: int = 0, device="cpu", fast: bool = True,
-                  augment: bool = False, train_limit: int | None = None, val_fraction: float = 0.1,
-                  test_limit: int | None = None):
+def cifar_loaders(
+    data_root=None,
+    *,
+    batch_size: int,
+    mean,
+    std,
+    seed: int = 0,
+    device="cpu",
+    fast: bool = True,
+    augment: bool = False,
+    train_limit: int | None = None,
+    val_fraction: float = 0.1,
+    test_limit: int | None = None,
+):
     """(train, validation, test, data_source) for CIFAR-10 (notebooks 03, 04, 06, 07).
 
     ``train_limit`` training images (all when None) are split, seeded and class-balanced, into
@@ -213,8 +254,15 @@ def cifar_loaders(data_root=None, *, batch_size: int, mean, std, seed: int = 0, 
     train_idx, val_idx = data.train_val_indices(targets, train_limit, val_fraction, seed)
     if fast:
         dev = _tensor_device(device)
-        train = TensorLoader(load_split("cifar10", True, data_root, indices=train_idx), batch_size, mean, std,
-                             shuffle=True, augment=augment, device=dev)
+        train = TensorLoader(
+            load_split("cifar10", True, data_root, indices=train_idx),
+            batch_size,
+            mean,
+            std,
+            shuffle=True,
+            augment=augment,
+            device=dev,
+        )
         val = TensorLoader(load_split("cifar10", True, data_root, indices=val_idx), 1000, mean, std, device=dev)
         test = TensorLoader(load_split("cifar10", False, data_root, test_limit, seed), 1000, mean, std, device=dev)
         return train, val, test, source
@@ -224,8 +272,12 @@ def cifar_loaders(data_root=None, *, batch_size: int, mean, std, seed: int = 0, 
     train_ds, _ = torchvision_dataset("cifar10", True, data_root, train_tf, indices=train_idx)
     val_ds, _ = torchvision_dataset("cifar10", True, data_root, test_tf, indices=val_idx)
     test_ds, _ = torchvision_dataset("cifar10", False, data_root, test_tf, test_limit, seed)
-    return (DataLoader(train_ds, batch_size=batch_size, shuffle=True),
-            DataLoader(val_ds, batch_size=1000), DataLoader(test_ds, batch_size=1000), source)
+    return (
+        DataLoader(train_ds, batch_size=batch_size, shuffle=True),
+        DataLoader(val_ds, batch_size=1000),
+        DataLoader(test_ds, batch_size=1000),
+        source,
+    )
 
 
 def _tensor_device(device) -> str:

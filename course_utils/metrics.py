@@ -1,4 +1,5 @@
 """Numbers a notebook reports: confusion matrices, per-class accuracy, the metrics JSON."""
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,21 @@ import torch
 def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
     """(true class, predicted class) counts."""
     preds, targets = torch.as_tensor(preds).flatten(), torch.as_tensor(targets).flatten()
-    return torch.bincount(targets * num_classes + preds, minlength=num_classes ** 2).reshape(num_classes,
-                                                                                            num_classes)
+    return torch.bincount(targets * num_classes + preds, minlength=num_classes**2).reshape(num_classes, num_classes)
 
 
 def per_class_accuracy(cm: torch.Tensor, class_names) -> dict[str, float]:
     """Recall of each class: correct predictions over images of that class."""
     totals = cm.sum(1).clamp(min=1)
     return {str(name): float(cm[i, i] / totals[i]) for i, name in enumerate(class_names)}
+
+
+def points(delta: float) -> str:
+    """A change in accuracy (a difference of fractions) in percentage points, one sign convention
+    for the whole course: "+1.2 points", "−12.2 points" (a true minus sign)."""
+    value = round(delta * 100, 1)
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    return f"{sign}{abs(value):.1f} points"
 
 
 def _plain(value):
@@ -48,11 +56,17 @@ def write_metrics(metrics_path: str | os.PathLike | None, metrics: dict) -> dict
     return plain
 
 
-def notebook_metrics(cfg, *, data_source: str, train_size: int, test_size: int, train_seconds: float,
-                     **values) -> dict:
+def notebook_metrics(cfg, *, data_source: str, train_size: int, test_size: int, train_seconds: float, **values) -> dict:
     """The metrics every notebook records (the contract the tests read), plus its own ``values``;
     written to ``cfg.metrics_path`` when the run was given one."""
-    common = {"notebook": cfg.notebook, "profile": cfg.profile, "device": cfg.device, "seed": cfg.seed,
-              "data_source": data_source, "train_size": int(train_size), "test_size": int(test_size),
-              "train_seconds": round(float(train_seconds), 2)}
+    common = {
+        "notebook": cfg.notebook,
+        "profile": cfg.profile,
+        "device": cfg.device,
+        "seed": cfg.seed,
+        "data_source": data_source,
+        "train_size": int(train_size),
+        "test_size": int(test_size),
+        "train_seconds": round(float(train_seconds), 2),
+    }
     return write_metrics(cfg.metrics_path, {**common, **values})

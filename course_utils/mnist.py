@@ -10,8 +10,9 @@ from .loaders import TensorLoader
 from .training import History, fit
 
 
-def train_mnist_sgd(model: torch.nn.Module, train_loader, *, epochs: int, lr: float, momentum: float,
-                    device="cpu") -> History:
+def train_mnist_sgd(
+    model: torch.nn.Module, train_loader, *, epochs: int, lr: float, momentum: float, device="cpu"
+) -> History:
     """The course's MNIST recipe (01, 02): SGD with momentum, NLL loss on log-softmax outputs.
 
     No validation loader: nothing is chosen between epochs (one epoch at every profile), so the

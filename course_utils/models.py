@@ -1,4 +1,5 @@
 """Every model of the course, defined once; each docstring names the notebook that introduces it."""
+
 from __future__ import annotations
 
 import torch
@@ -13,8 +14,10 @@ class FC2Layer(nn.Module):
         super().__init__()
         self.input_size = input_size
         self.network = nn.Sequential(
-            nn.Linear(input_size, n_hidden), nn.ReLU(),
-            nn.Linear(n_hidden, n_hidden), nn.ReLU(),
+            nn.Linear(input_size, n_hidden),
+            nn.ReLU(),
+            nn.Linear(n_hidden, n_hidden),
+            nn.ReLU(),
             nn.Linear(n_hidden, output_size),
         )
 
@@ -75,13 +78,20 @@ class ImprovedNet(nn.Module):
         super().__init__()
         w = width
         self.features = nn.Sequential(
-            *conv_bn_relu(3, w), *conv_bn_relu(w, w), nn.MaxPool2d(2),            # 32 -> 16
-            *conv_bn_relu(w, 2 * w), *conv_bn_relu(2 * w, 2 * w), nn.MaxPool2d(2),  # 16 -> 8
+            *conv_bn_relu(3, w),
+            *conv_bn_relu(w, w),
+            nn.MaxPool2d(2),  # 32 -> 16
+            *conv_bn_relu(w, 2 * w),
+            *conv_bn_relu(2 * w, 2 * w),
+            nn.MaxPool2d(2),  # 16 -> 8
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Dropout(dropout),
-            nn.Linear(2 * w * 8 * 8, 64), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(64, num_classes),
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(2 * w * 8 * 8, 64),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(64, num_classes),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -93,8 +103,7 @@ VGG_CFGS: dict[str, list] = {
     "VGG11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     "VGG13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     "VGG16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
-    "VGG19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
-              512, 512, 512, 512, "M"],
+    "VGG19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
 }
 
 
@@ -132,17 +141,22 @@ class CifarVGG(nn.Module):
 
 
 class ClassicVGG16(nn.Module):
-    """The original VGG16 layout, as in the coffee notebook 05 (no BatchNorm, made for 224x224): 13 convolutions in five blocks, then
-    25088 -> 4096 -> 4096 -> classes. The adaptive pool keeps 7x7x512 = 25088 features at any
-    input size, so smaller images train the same layers; 134,276,932 parameters for 4 classes."""
+    """Notebook 05: the original VGG16 layout (no BatchNorm, made for 224x224 inputs): 13
+    convolutions in five blocks, then 25088 -> 4096 -> 4096 -> classes. The adaptive pool keeps
+    7x7x512 = 25088 features at any input size, so smaller images train the same layers;
+    134,276,932 parameters for 4 classes."""
 
     def __init__(self, num_classes: int = 4, dropout: float = 0.5):
         super().__init__()
         self.features = make_features(VGG_CFGS["VGG16"], batch_norm=False)
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.classifier = nn.Sequential(
-            nn.Linear(512 * 7 * 7, 4096), nn.ReLU(inplace=True), nn.Dropout(dropout),
-            nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(dropout),
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
             nn.Linear(4096, num_classes),
         )
 

@@ -20,9 +20,13 @@ def about_outputs(cfg, data_source: str, sizes: dict[str, int], full_numbers: st
     from IPython.display import Markdown, display
 
     shown = ", ".join(f"{name} {n:,}" for name, n in sizes.items())
-    full = full_numbers or ("The `full` profile (a GPU) has not been measured for this notebook yet: "
-                            "docs/reference-results.md lists what has.")
-    text = (f"**About these outputs.** Profile `{cfg.profile}` on `{cfg.device}` (torch {cfg.torch}), "
-            f"seed {cfg.seed}. Data: {data_source}; images: {shown}. {full}")
+    full = full_numbers or (
+        "The `full` profile (a GPU) has not been measured for this notebook yet: "
+        "docs/reference-results.md lists what has."
+    )
+    text = (
+        f"**About these outputs.** Profile `{cfg.profile}` on `{cfg.device}` (torch {cfg.torch}), "
+        f"seed {cfg.seed}. Data: {data_source}; images: {shown}. {full}"
+    )
     display(Markdown(text))
     return text

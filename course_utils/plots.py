@@ -1,4 +1,5 @@
 """The course's figures: image grids, training curves, confusion matrices, predictions."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -18,8 +19,17 @@ def to_display(images: torch.Tensor, mean=None, std=None) -> np.ndarray:
     return x.clamp(0, 1).permute(0, 2, 3, 1).numpy()
 
 
-def image_grid(images, labels=None, class_names=None, mean=None, std=None, ncols: int = 10,
-               title: str | None = None, colors=None, size: float = 1.2):
+def image_grid(
+    images,
+    labels=None,
+    class_names=None,
+    mean=None,
+    std=None,
+    ncols: int = 10,
+    title: str | None = None,
+    colors=None,
+    size: float = 1.2,
+):
     """Show images in a grid, each titled with its label (class name when given)."""
     pics = to_display(images, mean, std)
     n = len(pics)
@@ -44,11 +54,13 @@ def image_grid(images, labels=None, class_names=None, mean=None, std=None, ncols
 def prediction_grid(images, preds, targets, class_names=None, mean=None, std=None, ncols: int = 10):
     """Images titled 'predicted (true)'; mistakes in red."""
     names = class_names if class_names is not None else [str(i) for i in range(int(max(max(preds), max(targets))) + 1)]
-    labels = [names[int(p)] if int(p) == int(t) else f"{names[int(p)]} ({names[int(t)]})"
-              for p, t in zip(preds, targets)]
+    labels = [
+        names[int(p)] if int(p) == int(t) else f"{names[int(p)]} ({names[int(t)]})" for p, t in zip(preds, targets)
+    ]
     colors = ["tab:green" if int(p) == int(t) else "red" for p, t in zip(preds, targets)]
-    return image_grid(images, labels, mean=mean, std=std, ncols=ncols, colors=colors,
-                      title="predicted (true when wrong)")
+    return image_grid(
+        images, labels, mean=mean, std=std, ncols=ncols, colors=colors, title="predicted (true when wrong)"
+    )
 
 
 def plot_history(*histories, labels=None, title: str | None = None):
@@ -57,10 +69,16 @@ def plot_history(*histories, labels=None, title: str | None = None):
     for i, h in enumerate(histories):
         name = (labels[i] + " ") if labels else ""
         for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
-            line, = ax.plot(h.epoch, getattr(h, f"train_{key}"), "--", marker="o", label=f"{name}train")
+            (line,) = ax.plot(h.epoch, getattr(h, f"train_{key}"), "--", marker="o", label=f"{name}train")
             if getattr(h, f"val_{key}"):
-                ax.plot(h.epoch[:len(h.val_acc)], getattr(h, f"val_{key}"), "-", marker="o", color=line.get_color(),
-                        label=f"{name}validation")
+                ax.plot(
+                    h.epoch[: len(h.val_acc)],
+                    getattr(h, f"val_{key}"),
+                    "-",
+                    marker="o",
+                    color=line.get_color(),
+                    label=f"{name}validation",
+                )
             if h.best_epoch is not None and h.val_acc and key == "acc":
                 ax.plot([h.best_epoch], [h.best_val_acc], "*", ms=14, color=line.get_color())
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
@@ -80,10 +98,14 @@ def plot_batch_losses(losses: dict[str, list[float]], smooth: int = 20, title: s
     fig, ax = plt.subplots(figsize=(8, 3.5))
     for name, values in losses.items():
         v = np.asarray(values)
-        line, = ax.plot(v, alpha=0.25)
+        (line,) = ax.plot(v, alpha=0.25)
         if len(v) >= smooth:
-            ax.plot(np.arange(smooth - 1, len(v)), np.convolve(v, np.ones(smooth) / smooth, "valid"),
-                    color=line.get_color(), label=name)
+            ax.plot(
+                np.arange(smooth - 1, len(v)),
+                np.convolve(v, np.ones(smooth) / smooth, "valid"),
+                color=line.get_color(),
+                label=name,
+            )
         else:
             line.set_label(name)
     ax.set(xlabel="batch", ylabel="loss", title=title)
@@ -107,8 +129,7 @@ def plot_confusion(cm: torch.Tensor, class_names, title: str = "confusion matrix
     for i in range(n):
         for j in range(n):
             text = f"{shown[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if shown[i, j] > limit else "black")
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if shown[i, j] > limit else "black")
     fig.tight_layout()
     return fig
 

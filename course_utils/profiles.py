@@ -8,6 +8,7 @@ full:  a GPU, the course's reference numbers.
 (see docs/reference-results.md): a smaller smoke subset would not carry the notebooks'
 claims for every seed.
 """
+
 from __future__ import annotations
 
 PROFILES = ("smoke", "cpu", "full")
@@ -40,23 +41,74 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
         "full": dict(epochs=10, batch_size=64, train_limit=None, test_limit=None, **_CIFAR_CNN),
     },
     "04_cifar10_vgg": {
-        "smoke": dict(epochs=2, batch_size=128, train_limit=4_000, test_limit=1_000,
-                      vgg_cfg="VGG11", vgg_width=0.25, lr=0.05, **_CIFAR_VGG),
-        "cpu": dict(epochs=3, batch_size=128, train_limit=20_000, test_limit=None,
-                    vgg_cfg="VGG11", vgg_width=0.25, lr=0.1, **_CIFAR_VGG),
-        "full": dict(epochs=30, batch_size=256, train_limit=None, test_limit=None,
-                     vgg_cfg="VGG16", vgg_width=1.0, lr=0.1, **_CIFAR_VGG),
+        "smoke": dict(
+            epochs=2,
+            batch_size=128,
+            train_limit=4_000,
+            test_limit=1_000,
+            vgg_cfg="VGG11",
+            vgg_width=0.25,
+            lr=0.05,
+            **_CIFAR_VGG,
+        ),
+        "cpu": dict(
+            epochs=3,
+            batch_size=128,
+            train_limit=20_000,
+            test_limit=None,
+            vgg_cfg="VGG11",
+            vgg_width=0.25,
+            lr=0.1,
+            **_CIFAR_VGG,
+        ),
+        "full": dict(
+            epochs=30,
+            batch_size=256,
+            train_limit=None,
+            test_limit=None,
+            vgg_cfg="VGG16",
+            vgg_width=1.0,
+            lr=0.1,
+            **_CIFAR_VGG,
+        ),
     },
     # 05: VGG16 from scratch on the clean 70/15/15 split of the 1,194 distinct images; test_limit
     # caps the validation and the test split alike. VGG16 costs seconds an optimizer step on 2 CPU
     # cores even at 32x32 (134M parameters), so smoke is a few steps on a balanced subset: it starts
     # to learn but stays near chance. full: the course's 224x224 on a GPU.
     "05_coffee_beans_vgg16": {
-        "smoke": dict(epochs=2, batch_size=16, train_limit=160, test_limit=100, image_size=32, lr=1e-4,
-                      checkpoint_dir=None, timed_batch_sizes=(1, 8), timing_steps=1),
-        "cpu": dict(epochs=4, batch_size=32, train_limit=None, test_limit=None, image_size=64, lr=1e-4,
-                    checkpoint_dir=None, timed_batch_sizes=(1, 8, 32), timing_steps=2),
-        "full": dict(epochs=30, batch_size=32, train_limit=None, test_limit=None, image_size=224, lr=1e-4,
-                     checkpoint_dir=None, timed_batch_sizes=(1, 8, 32, 64), timing_steps=5),
+        "smoke": dict(
+            epochs=2,
+            batch_size=16,
+            train_limit=160,
+            test_limit=100,
+            image_size=32,
+            lr=1e-4,
+            checkpoint_dir=None,
+            timed_batch_sizes=(1, 8),
+            timing_steps=1,
+        ),
+        "cpu": dict(
+            epochs=4,
+            batch_size=32,
+            train_limit=None,
+            test_limit=None,
+            image_size=64,
+            lr=1e-4,
+            checkpoint_dir=None,
+            timed_batch_sizes=(1, 8, 32),
+            timing_steps=2,
+        ),
+        "full": dict(
+            epochs=30,
+            batch_size=32,
+            train_limit=None,
+            test_limit=None,
+            image_size=224,
+            lr=1e-4,
+            checkpoint_dir=None,
+            timed_batch_sizes=(1, 8, 32, 64),
+            timing_steps=5,
+        ),
     },
 }

@@ -20,8 +20,12 @@ def last_state_path(checkpoint_path) -> Path:
 
 
 def _rng_state() -> dict:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
 
 
 def _set_rng_state(state: dict) -> None:
@@ -32,8 +36,9 @@ def _set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def fit_resumable(model, train_loader, val_loader, optimizer, epochs: int, *, checkpoint_path, scheduler=None,
-                  log=print, **fit_args) -> History:
+def fit_resumable(
+    model, train_loader, val_loader, optimizer, epochs: int, *, checkpoint_path, scheduler=None, log=print, **fit_args
+) -> History:
     """``fit`` that saves model, optimizer, scheduler, history and random state after every
     epoch, and continues from that state when it exists (after an interruption)."""
     last = last_state_path(checkpoint_path)
@@ -49,9 +54,27 @@ def fit_resumable(model, train_loader, val_loader, optimizer, epochs: int, *, ch
         log(f"resumed from {last.name} after epoch {history.epoch[-1]}")
 
     def save_state(epoch, model, history):
-        save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                     "history": history.as_dict(), "rng": _rng_state()}, last)
+        save_atomic(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "history": history.as_dict(),
+                "rng": _rng_state(),
+            },
+            last,
+        )
 
-    return fit(model, train_loader, val_loader, optimizer, epochs, scheduler=scheduler, checkpoint_path=checkpoint_path,
-               log=log, on_epoch_end=save_state, history=history, **fit_args)
+    return fit(
+        model,
+        train_loader,
+        val_loader,
+        optimizer,
+        epochs,
+        scheduler=scheduler,
+        checkpoint_path=checkpoint_path,
+        log=log,
+        on_epoch_end=save_state,
+        history=history,
+        **fit_args,
+    )

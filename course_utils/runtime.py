@@ -1,4 +1,5 @@
 """Device choice, seeding, run profiles and the settings every notebook prints first."""
+
 from __future__ import annotations
 
 import os
@@ -33,12 +34,10 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     if dev.type not in DEVICE_CHOICES:
         raise ValueError(f"Unsupported device {device!r}: use one of {', '.join(DEVICE_CHOICES)} or None.")
     if dev.type == "cuda" and not torch.cuda.is_available():
-        warnings.warn(f"device={device!r} was asked for but no CUDA GPU is available; using the CPU.",
-                      stacklevel=2)
+        warnings.warn(f"device={device!r} was asked for but no CUDA GPU is available; using the CPU.", stacklevel=2)
         return torch.device("cpu")
     if dev.type == "mps" and not torch.backends.mps.is_available():
-        warnings.warn(f"device={device!r} was asked for but MPS is not available; using the CPU.",
-                      stacklevel=2)
+        warnings.warn(f"device={device!r} was asked for but MPS is not available; using the CPU.", stacklevel=2)
         return torch.device("cpu")
     return dev
 
@@ -56,8 +55,10 @@ def resolve_profile(profile: str | None, device: torch.device) -> str:
     """``profile`` if given, else ``COURSE_PROFILE``, else ``full`` on CUDA and ``cpu`` otherwise."""
     name = profile or os.environ.get("COURSE_PROFILE") or ("full" if device.type == "cuda" else "cpu")
     if name not in PROFILES:
-        raise ValueError(f"Unknown profile {name!r}: choose one of {', '.join(PROFILES)} "
-                         "(or None to pick by device / COURSE_PROFILE).")
+        raise ValueError(
+            f"Unknown profile {name!r}: choose one of {', '.join(PROFILES)} "
+            "(or None to pick by device / COURSE_PROFILE)."
+        )
     return name
 
 
@@ -86,13 +87,23 @@ def _check_count(name: str, value, allow_none: bool = True) -> None:
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer{' or None (take it from the profile)' if allow_none else ''}, "
-                         f"got {value!r}.")
+        raise ValueError(
+            f"{name} must be a positive integer{' or None (take it from the profile)' if allow_none else ''}, "
+            f"got {value!r}."
+        )
 
 
-def setup(notebook: str, *, profile: str | None = None, device: str | None = None, seed: int = 0,
-          data_root: str | None = None, metrics_path: str | None = None, verbose: bool = True,
-          **overrides) -> Settings:
+def setup(
+    notebook: str,
+    *,
+    profile: str | None = None,
+    device: str | None = None,
+    seed: int = 0,
+    data_root: str | None = None,
+    metrics_path: str | None = None,
+    verbose: bool = True,
+    **overrides,
+) -> Settings:
     """Resolve a notebook's parameters against its profile, seed everything, print the result.
 
     Every override that is ``None`` is taken from the profile table in ``profiles.py``.
@@ -107,13 +118,20 @@ def setup(notebook: str, *, profile: str | None = None, device: str | None = Non
         raise ValueError(f"Unknown setting(s) {sorted(unknown)} for {notebook}; known: {sorted(table)}.")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    resolved = {key: (overrides.get(key) if overrides.get(key) is not None else value)
-                for key, value in table.items()}
+    resolved = {key: (overrides.get(key) if overrides.get(key) is not None else value) for key, value in table.items()}
     for key in ("epochs", "batch_size", "train_limit", "test_limit"):
         if key in resolved:
             _check_count(key, resolved[key])
-    cfg = Settings(notebook=notebook, profile=name, device=str(dev), seed=seed,
-                   torch=torch.__version__, data_root=data_root, metrics_path=metrics_path, **resolved)
+    cfg = Settings(
+        notebook=notebook,
+        profile=name,
+        device=str(dev),
+        seed=seed,
+        torch=torch.__version__,
+        data_root=data_root,
+        metrics_path=metrics_path,
+        **resolved,
+    )
     seed_everything(seed)
     if verbose:
         cfg.show()

@@ -33,8 +33,9 @@ def train_one_epoch_fast(model: nn.Module, loader, optimizer, loss_fn, device, s
     device = torch.device(device)
     model.train()
     dtype = precision_for(device)
-    autocast = (torch.autocast(device.type, dtype=getattr(torch, dtype)) if dtype != "float32"
-                else contextlib.nullcontext())
+    autocast = (
+        torch.autocast(device.type, dtype=getattr(torch, dtype)) if dtype != "float32" else contextlib.nullcontext()
+    )
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == "float16")  # fp16 gradients underflow without it
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)

@@ -1,4 +1,5 @@
 """Shared fixtures: real data from the mirror, and notebooks executed once per session."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Unit tests of course_utils/cifar.py: the demonstrations and helpers of notebooks 03 and 04."""
+
 from __future__ import annotations
 
 import pytest
@@ -86,8 +87,12 @@ def test_most_confident_mistakes_orders_wrong_predictions_by_confidence():
 
 def test_test_report_and_flip_tta_on_a_tiny_split():
     g = torch.Generator().manual_seed(0)
-    split = loaders.Split(torch.randint(0, 256, (30, 3, 32, 32), dtype=torch.uint8, generator=g),
-                          torch.arange(30) % 10, cifar.CLASSES, "synthetic")
+    split = loaders.Split(
+        torch.randint(0, 256, (30, 3, 32, 32), dtype=torch.uint8, generator=g),
+        torch.arange(30) % 10,
+        cifar.CLASSES,
+        "synthetic",
+    )
     test = loaders.TensorLoader(split, 8, loaders.CIFAR_HALF, loaders.CIFAR_HALF)
     model = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 10))
     report = cifar.test_report(model, test, "cpu")
@@ -99,11 +104,15 @@ def test_test_report_and_flip_tta_on_a_tiny_split():
 
 def test_augmented_test_loader_changes_images_not_labels():
     g = torch.Generator().manual_seed(0)
-    split = loaders.Split(torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8, generator=g),
-                          torch.arange(16) % 10, cifar.CLASSES, "synthetic")
+    split = loaders.Split(
+        torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8, generator=g),
+        torch.arange(16) % 10,
+        cifar.CLASSES,
+        "synthetic",
+    )
     clean = loaders.TensorLoader(split, 16, loaders.CIFAR_HALF, loaders.CIFAR_HALF)
-    (x, y), = list(clean)
-    (xa, ya), = list(cifar.augmented_test_loader(clean, seed=1))
+    ((x, y),) = list(clean)
+    ((xa, ya),) = list(cifar.augmented_test_loader(clean, seed=1))
     assert torch.equal(y, ya) and not torch.equal(x, xa)
     assert not clean.augment
 

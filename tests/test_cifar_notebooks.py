@@ -4,6 +4,7 @@ Thresholds come from smoke runs measured on the CIFAR-10 JPEG copy (2-core CPU),
 the measured values are next to each threshold. They sit well below the measurements and well
 above chance (10%), so a broken model, loader or recipe fails while seed noise does not.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -62,9 +63,9 @@ def test_03_per_class_accuracy_of_improved_net(nb03):
 
 def test_04_vgg_shapes_and_parameters(nb04):
     _check_common(nb04, "04_cifar10_vgg", 4_000, 1_000)
-    assert nb04["classifier_in_features"] == 512           # VGG16 at width 1, 32x32 input
+    assert nb04["classifier_in_features"] == 512  # VGG16 at width 1, 32x32 input
     assert nb04["vgg_cfg"] == "VGG11" and nb04["vgg_width"] == 0.25
-    assert nb04["trained_classifier_in_features"] == 128   # 512 * 0.25
+    assert nb04["trained_classifier_in_features"] == 128  # 512 * 0.25
     assert nb04["vgg_params"] == 579_098
 
 
@@ -78,6 +79,5 @@ def test_04_accuracy_above_chance(nb04):
 
 def test_04_channel_statistics(nb04):
     # all 50,000 training images; the JPEG copy gives mean 0.4913 0.4821 0.4465, std 0.2452 0.2428 0.2606
-    for got, usual in zip(nb04["channel_mean"] + nb04["channel_std"],
-                          [0.4914, 0.4822, 0.4465, 0.2470, 0.2435, 0.2616]):
+    for got, usual in zip(nb04["channel_mean"] + nb04["channel_std"], [0.4914, 0.4822, 0.4465, 0.2470, 0.2435, 0.2616]):
         assert abs(got - usual) < 0.005

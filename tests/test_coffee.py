@@ -1,5 +1,6 @@
 """course_utils.coffee on the real mirrored coffee-bean files: folders, duplicates, the clean
 split, the transforms and the cached datasets."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -40,11 +41,16 @@ def test_class_names_come_from_the_folders(root, published):
 def test_duplicates_match_the_dataset_readme(dups):
     assert len(dups.hashes) == 1600
     assert len(dups.distinct) == 1194
-    assert len(dups.test_in_train) == 400            # every published test image
+    assert len(dups.test_in_train) == 400  # every published test image
     assert dups.train_repeats == 6
     repeats = sorted(sorted(s.path.stem for s in g) for g in dups.train_repeat_groups)
-    assert repeats == [["dark (104)", "dark (105)"], ["dark (74)", "dark (75)", "dark (76)"],
-                       ["dark (78)", "dark (79)"], ["dark (80)", "dark (81)"], ["green (282)", "green (283)"]]
+    assert repeats == [
+        ["dark (104)", "dark (105)"],
+        ["dark (74)", "dark (75)", "dark (76)"],
+        ["dark (78)", "dark (79)"],
+        ["dark (80)", "dark (81)"],
+        ["green (282)", "green (283)"],
+    ]
     for test, train in dups.test_in_train:
         assert test.split == "test" and train.split == "train" and test.label == train.label
     # The example the dataset README gives, checked on the pixels themselves.

@@ -1,4 +1,5 @@
 """Notebook 05 executed at the smoke profile: the claims it makes, checked on its metrics."""
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,7 @@ def test_committed_run_is_well_above_chance():
     """The committed notebook's own metrics (its last cell prints them): a real run, well above chance."""
     nb = json.loads((REPO_ROOT / "notebooks" / f"{NOTEBOOK}.ipynb").read_text())
     text = "".join("".join(o.get("text", "")) for o in nb["cells"][-1].get("outputs", []))
-    committed = json.loads(text[text.index("{"):])
+    committed = json.loads(text[text.index("{") :])
     assert committed["profile"] in ("cpu", "full")
     assert committed["vgg16_params"] == 134_276_932 and committed["train_test_overlap"] == 0
     # cpu profile, seed 0, measured: 0.485 / 0.523 / 0.439 / 0.874 test accuracy after epochs 1-4

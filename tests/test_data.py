@@ -1,4 +1,5 @@
 """The data registry on the real mirrored files: resolution, checksums, errors, subsets."""
+
 import shutil
 
 import pytest
@@ -75,8 +76,7 @@ def test_cifar_falls_back_to_the_jpeg_copy_and_says_so(mirror, empty_root):
 
 def test_cifar_plain_and_fast_paths_see_the_same_images(mirror):
     split = loaders.load_split("cifar10", False, limit=40, seed=1)
-    plain, source = loaders.torchvision_dataset("cifar10", False, transform=transforms.PILToTensor(),
-                                                limit=40, seed=1)
+    plain, source = loaders.torchvision_dataset("cifar10", False, transform=transforms.PILToTensor(), limit=40, seed=1)
     assert source == split.source
     assert torch.equal(torch.stack([plain[i][0] for i in range(40)]), split.images)
     assert torch.equal(torch.tensor([plain[i][1] for i in range(40)]), split.targets)

@@ -1,14 +1,19 @@
 """The pins agree everywhere, and the package metadata keeps lower bounds only (for Colab)."""
+
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _pins(lines):
-    return dict(re.match(r"^\s*-?\s*([A-Za-z0-9_.\-]+)==(\S+)\s*$", line).groups()
-                for line in lines if re.match(r"^\s*-?\s*[A-Za-z0-9_.\-]+==", line))
+    return dict(
+        re.match(r"^\s*-?\s*([A-Za-z0-9_.\-]+)==(\S+)\s*$", line).groups()
+        for line in lines
+        if re.match(r"^\s*-?\s*[A-Za-z0-9_.\-]+==", line)
+    )
 
 
 def test_requirements_and_environment_yml_pin_the_same_versions():

@@ -1,4 +1,5 @@
 """The fast data path gives what the torchvision pipeline gives."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,7 +15,7 @@ def test_random_crop_flip_is_a_crop_of_the_padded_image():
     assert out.shape == x.shape and out.dtype == x.dtype
     padded = F.pad(x, (4,) * 4)
     for i in range(16):
-        candidates = [padded[i, :, dy:dy + 32, dx:dx + 32] for dy in range(9) for dx in range(9)]
+        candidates = [padded[i, :, dy : dy + 32, dx : dx + 32] for dy in range(9) for dx in range(9)]
         candidates += [c.flip(-1) for c in candidates]
         assert any(torch.equal(out[i], c) for c in candidates)
 
@@ -49,10 +50,12 @@ def _cfg(**kw):
 
 
 def test_fast_and_plain_mnist_batches_agree(mirror):
-    fast_train, fast_test, source = loaders.make_loaders("mnist", _cfg(), mean=loaders.MNIST_MEAN,
-                                                         std=loaders.MNIST_STD, fast=True)
-    plain_train, plain_test, plain_source = loaders.make_loaders("mnist", _cfg(), mean=loaders.MNIST_MEAN,
-                                                                 std=loaders.MNIST_STD, fast=False)
+    fast_train, fast_test, source = loaders.make_loaders(
+        "mnist", _cfg(), mean=loaders.MNIST_MEAN, std=loaders.MNIST_STD, fast=True
+    )
+    plain_train, plain_test, plain_source = loaders.make_loaders(
+        "mnist", _cfg(), mean=loaders.MNIST_MEAN, std=loaders.MNIST_STD, fast=False
+    )
     assert source == plain_source
     assert len(fast_train.dataset) == len(plain_train.dataset) == 2_000
     (xf, yf), (xp, yp) = next(iter(fast_test)), next(iter(plain_test))

@@ -7,6 +7,7 @@ Thresholds come from smoke runs on this 2-core CPU (all 60,000 digits, one epoch
   label-sorted CNN without shuffling: 10.1 % (seed 0, it predicts 9 for everything)
 Each bound below leaves a margin of several points under the worst seed.
 """
+
 import pytest
 
 COMMON = {"notebook", "profile", "device", "seed", "data_source", "train_size", "test_size", "train_seconds"}

@@ -1,4 +1,5 @@
 """Parameter counts and shapes of every course model."""
+
 import contextlib
 import io
 
@@ -8,12 +9,15 @@ import torch
 from course_utils.models import CNN, VGG, VGG16, VGG_CFGS, FC2Layer, ImprovedNet, Net, count_params
 
 
-@pytest.mark.parametrize("model, expected", [
-    (FC2Layer(784, 8, 10), 6_442),
-    (CNN(28, n_feature=6, output_size=10), 6_422),
-    (Net(), 62_006),
-    (VGG16(num_classes=4), 134_276_932),
-])
+@pytest.mark.parametrize(
+    "model, expected",
+    [
+        (FC2Layer(784, 8, 10), 6_442),
+        (CNN(28, n_feature=6, output_size=10), 6_422),
+        (Net(), 62_006),
+        (VGG16(num_classes=4), 134_276_932),
+    ],
+)
 def test_parameter_counts(model, expected):
     assert count_params(model) == expected
 

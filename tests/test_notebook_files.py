@@ -1,4 +1,5 @@
 """Static checks of the committed notebooks: the parameters contract, outputs from a real run."""
+
 import ast
 import re
 from pathlib import Path
@@ -7,8 +8,17 @@ import nbformat
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CONTRACT = {"profile", "device", "seed", "data_root", "metrics_path", "epochs", "batch_size",
-            "train_limit", "test_limit"}
+CONTRACT = {
+    "profile",
+    "device",
+    "seed",
+    "data_root",
+    "metrics_path",
+    "epochs",
+    "batch_size",
+    "train_limit",
+    "test_limit",
+}
 
 
 def test_all_five_notebooks_exist():

@@ -1,5 +1,6 @@
 """Odd inputs students produce: each gets a clear error or a safe, announced behaviour.
 All on copies of the real files with a broken one added, never on mocks."""
+
 import shutil
 
 import pytest
@@ -36,7 +37,9 @@ def test_an_extra_corrupt_image_is_named(coffee_copy):
 
 
 def test_a_replaced_image_fails_its_checksum(coffee_copy):
-    shutil.copyfile(coffee_copy / "train" / "Light" / "light (2).png", coffee_copy / "train" / "Light" / "light (1).png")
+    shutil.copyfile(
+        coffee_copy / "train" / "Light" / "light (2).png", coffee_copy / "train" / "Light" / "light (1).png"
+    )
     with pytest.raises(data.ChecksumError, match=r"light \(1\)\.png"):
         data.ensure_coffee()
 

@@ -1,4 +1,5 @@
 """Device choice, seeding, profiles and the settings a notebook prints."""
+
 import random
 import warnings
 
@@ -32,6 +33,7 @@ def test_seed_everything_repeats_every_generator():
     def draw():
         seed_everything(7)
         return random.random(), np.random.rand(), torch.rand(3).tolist()
+
     assert draw() == draw()
 
 
@@ -62,14 +64,17 @@ def test_setup_resolves_overrides_and_prints(capsys):
     assert "profile" in printed and "smoke" in printed and "device" in printed
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"epochs": -1}, "epochs must be a positive integer"),
-    ({"train_limit": 0}, "train_limit must be a positive integer"),
-    ({"batch_size": 2.5}, "batch_size must be a positive integer"),
-    ({"seed": -3}, "seed must be a non-negative integer"),
-    ({"profile": "quick"}, "choose one of smoke, cpu, full"),
-    ({"learning_rate": 0.1}, "Unknown setting"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"epochs": -1}, "epochs must be a positive integer"),
+        ({"train_limit": 0}, "train_limit must be a positive integer"),
+        ({"batch_size": 2.5}, "batch_size must be a positive integer"),
+        ({"seed": -3}, "seed must be a non-negative integer"),
+        ({"profile": "quick"}, "choose one of smoke, cpu, full"),
+        ({"learning_rate": 0.1}, "Unknown setting"),
+    ],
+)
 def test_setup_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
         setup("01_mnist_fc_vs_cnn", verbose=False, **kwargs)

@@ -1,23 +1,24 @@
 """The training engine: a step lowers the loss, fit keeps the best checkpoint, runs repeat."""
+
 import json
 
 import pytest
 import torch
 import torch.nn.functional as F
+from course_utils.train import last_state_path
 
-from course_utils import fit, load_checkpoint, seed_everything, train_epoch, write_metrics
-from course_utils import loaders
+from course_utils import fit, load_checkpoint, loaders, seed_everything, train_epoch, write_metrics
 from course_utils.metrics import confusion_matrix, per_class_accuracy
 from course_utils.models import CNN
-from course_utils.train import last_state_path
 
 
 @pytest.fixture(scope="module")
 def mnist_small(mirror):
     train = loaders.load_split("mnist", True, limit=1_200, seed=0)
     test = loaders.load_split("mnist", False, limit=500, seed=0)
-    mk = lambda split, shuffle: loaders.TensorLoader(split, 64, loaders.MNIST_MEAN, loaders.MNIST_STD,
-                                                     shuffle=shuffle, seed=0)
+    mk = lambda split, shuffle: loaders.TensorLoader(
+        split, 64, loaders.MNIST_MEAN, loaders.MNIST_STD, shuffle=shuffle, seed=0
+    )
     return mk(train, True), mk(test, False)
 
 
@@ -39,8 +40,7 @@ def test_train_epoch_returns_mean_loss_accuracy_and_batch_losses(mnist_small):
     train, _ = mnist_small
     seed_everything(0)
     model = CNN()
-    loss, acc, batch_losses = train_epoch(model, train, torch.optim.SGD(model.parameters(), lr=0.05),
-                                          F.nll_loss)
+    loss, acc, batch_losses = train_epoch(model, train, torch.optim.SGD(model.parameters(), lr=0.05), F.nll_loss)
     assert len(batch_losses) == len(train) and 0 <= acc <= 1
     assert batch_losses[-1] < batch_losses[0]
 
@@ -52,8 +52,20 @@ def _fit(loaders_pair, epochs, path=None, resume=False, lrs=(0.05, 0.05, 0.05)):
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: lrs[min(e, len(lrs) - 1)])
     train, test = loaders_pair
     train.generator.manual_seed(0)
-    h = fit(model, train, test, opt, epochs, loss_fn=F.nll_loss, scheduler=sched, scheduler_per="epoch",
-            checkpoint_path=path, resume=resume, progress=False, log=lambda *_: None)
+    h = fit(
+        model,
+        train,
+        test,
+        opt,
+        epochs,
+        loss_fn=F.nll_loss,
+        scheduler=sched,
+        scheduler_per="epoch",
+        checkpoint_path=path,
+        resume=resume,
+        progress=False,
+        log=lambda *_: None,
+    )
     return model, h
 
 
