@@ -6,9 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import cifar, count_params, loaders
-from course_utils.models import VGG, VGG_CFGS
-from course_utils.runtime import Settings
+from course_utils import cifar, count_params, data, loaders, seed_everything
+from course_utils.models import VGG_CFGS, CifarVGG, ImprovedNet, Net
 
 
 def test_conv1x1_equals_per_pixel_linear():
@@ -40,13 +39,13 @@ def test_channel_mean_std_on_real_training_subset(mirror):
     # official constants (measured over all 50,000: mean 0.4913 0.4821 0.4465, std 0.2452 0.2428 0.2606).
     split = loaders.load_split("cifar10", True, limit=2000, seed=0)
     mean, std = cifar.channel_mean_std(split.images)
-    for got, usual in zip(mean + std, cifar.USUAL_MEAN + cifar.USUAL_STD):
+    for got, usual in zip(mean + std, data.CIFAR_MEAN + data.CIFAR_STD):
         assert abs(got - usual) < 0.01
 
 
 @pytest.mark.parametrize("name", list(VGG_CFGS))
 def test_vgg_classifier_takes_512_features(name):
-    model = VGG(name)
+    model = CifarVGG(name)
     assert model.classifier_in_features == 512
     assert cifar.shape_trace(model.features)[-1][1] == (1, 512, 1, 1)
     assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
@@ -61,19 +60,22 @@ def test_vgg_with_2048_feature_classifier_fails():
 
 
 def test_shape_trace_halves_at_every_pool():
-    trace = cifar.shape_trace(VGG("VGG11", width=0.25).features)
+    trace = cifar.shape_trace(CifarVGG("VGG11", width=0.25).features)
     pools = [shape for layer, shape in trace if "MaxPool" in layer]
     assert [s[-1] for s in pools] == [16, 8, 4, 2, 1]
 
 
 def test_parameter_counts_of_the_course_models():
-    assert count_params(cifar.build_net(0)) == 62_006
-    assert count_params(cifar.build_improved(0)) == 148_538
-    assert count_params(cifar.build_vgg("VGG16", 1.0, 0)) == 14_724_042
+    assert count_params(Net()) == 62_006
+    assert count_params(ImprovedNet(width=16, dropout=0.3)) == 148_538
+    assert count_params(CifarVGG("VGG16", width=1.0)) == 14_724_042
 
 
-def test_builders_are_seeded():
-    a, b = cifar.build_improved(3), cifar.build_improved(3)
+def test_the_same_seed_builds_the_same_weights():
+    seed_everything(3)
+    a = ImprovedNet(width=16)
+    seed_everything(3)
+    b = ImprovedNet(width=16)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
 
 
@@ -85,7 +87,7 @@ def test_most_confident_mistakes_orders_wrong_predictions_by_confidence():
     assert cifar.most_confident_mistakes(probs, targets, k=10).tolist() == [4, 1, 3, 2]
 
 
-def test_test_report_and_flip_tta_on_a_tiny_split():
+def test_score_report_and_flip_tta_on_a_tiny_split():
     g = torch.Generator().manual_seed(0)
     split = loaders.Split(
         torch.randint(0, 256, (30, 3, 32, 32), dtype=torch.uint8, generator=g),
@@ -93,9 +95,9 @@ def test_test_report_and_flip_tta_on_a_tiny_split():
         cifar.CLASSES,
         "synthetic",
     )
-    test = loaders.TensorLoader(split, 8, loaders.CIFAR_HALF, loaders.CIFAR_HALF)
+    test = loaders.TensorLoader(split, 8, data.CIFAR_HALF, data.CIFAR_HALF)
     model = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 10))
-    report = cifar.test_report(model, test, "cpu")
+    report = cifar.score_report(model, test, "cpu")
     assert report["confusion"].sum() == 30
     assert report["accuracy"] == pytest.approx(float((report["preds"] == split.targets).float().mean()))
     # a model that sees only channel means cannot tell an image from its mirror image
@@ -110,15 +112,18 @@ def test_augmented_test_loader_changes_images_not_labels():
         cifar.CLASSES,
         "synthetic",
     )
-    clean = loaders.TensorLoader(split, 16, loaders.CIFAR_HALF, loaders.CIFAR_HALF)
+    clean = loaders.TensorLoader(split, 16, data.CIFAR_HALF, data.CIFAR_HALF)
     ((x, y),) = list(clean)
-    ((xa, ya),) = list(cifar.augmented_test_loader(clean, seed=1))
+    ((xa, ya),) = list(cifar.augmented_test_loader(clean))
     assert torch.equal(y, ya) and not torch.equal(x, xa)
     assert not clean.augment
 
 
-def test_train_adam_lowers_the_loss_on_real_images(mirror):
-    cfg = Settings(seed=0, train_limit=512, test_limit=200, data_root=None, batch_size=64, device="cpu", epochs=2)
-    train_loader, test_loader, _ = cifar.cifar_loaders(cfg)
-    history = cifar.train_adam(cifar.build_net(0), train_loader, test_loader, cfg, progress=False)
+def test_train_cifar_adam_lowers_the_loss_on_real_images(mirror):
+    train, val, _, _ = loaders.cifar_loaders(
+        batch_size=64, mean=data.CIFAR_HALF, std=data.CIFAR_HALF, train_limit=600, val_fraction=0.1, test_limit=100
+    )
+    seed_everything(0)
+    history = cifar.train_cifar_adam(Net(), train, val, epochs=2, lr=1e-3)
     assert history.train_loss[1] < history.train_loss[0]
+    assert len(history.val_acc) == 2 and history.best_epoch in (1, 2)

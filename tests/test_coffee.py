@@ -10,8 +10,11 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import coffee, data, images
-from course_utils.models import VGG16
+from course_utils import coffee_data as coffee
+from course_utils import coffee_train, data, images
+from course_utils.checkpoints import checkpoint_path
+from course_utils.models import ClassicVGG16
+from course_utils.paths import display_path
 
 
 @pytest.fixture(scope="module")
@@ -67,15 +70,19 @@ def test_identical_pixels_with_different_labels_are_refused(published):
 
 
 def test_split_is_disjoint_stratified_and_seeded(dups):
-    train, test = coffee.stratified_split(dups.distinct, 0.2, seed=0)
-    assert len(train) + len(test) == 1194 and len(test) == 239
-    assert coffee.overlap(train, test, dups.hashes) == 0
-    assert not {s.path for s in train} & {s.path for s in test}
+    train, val, test = coffee.stratified_split(dups.distinct, (0.7, 0.15, 0.15), seed=0)
+    assert len(train) + len(val) + len(test) == 1194
+    for a, b in ((train, val), (train, test), (val, test)):
+        assert coffee.overlap(a, b, dups.hashes) == 0
+        assert not {s.path for s in a} & {s.path for s in b}
     totals = Counter(s.label for s in dups.distinct)
-    for label, n in Counter(s.label for s in test).items():
-        assert n == round(0.2 * totals[label])
-    assert coffee.stratified_split(dups.distinct, 0.2, seed=0) == (train, test)
-    assert coffee.stratified_split(dups.distinct, 0.2, seed=1) != (train, test)
+    for part in (val, test):
+        for label, n in Counter(s.label for s in part).items():
+            assert n == round(0.15 * totals[label])
+    assert coffee.stratified_split(dups.distinct, (0.7, 0.15, 0.15), seed=0) == [train, val, test]
+    assert coffee.stratified_split(dups.distinct, (0.7, 0.15, 0.15), seed=1) != [train, val, test]
+    with pytest.raises(ValueError, match="add up to 1"):
+        coffee.stratified_split(dups.distinct, (0.7, 0.2, 0.2))
     subset = coffee.limit(train, 40, seed=0)
     assert len(subset) == 40 and set(Counter(s.label for s in subset).values()) == {10}
 
@@ -107,9 +114,9 @@ def test_vgg16_learns_from_kaiming_init_on_one_batch(published):
     samples = coffee.limit(published["train"], 8, seed=0)
     x = torch.stack([x for x, _ in coffee.CoffeeImages(samples, coffee.test_transform(32))])
     y = torch.tensor([s.label for s in samples])
-    model = coffee.init_vgg_(VGG16(4))
+    model = coffee_train.init_vgg_(ClassicVGG16(4))
     assert all(not m.bias.detach().any() for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
-    opt = coffee.make_optimizer(model, 1e-4)
+    opt = coffee_train.make_optimizer(model, 1e-4)
     model.eval()  # no dropout, so the losses compare
     losses = []
     for _ in range(4):
@@ -122,7 +129,5 @@ def test_vgg16_learns_from_kaiming_init_on_one_batch(published):
 
 
 def test_checkpoint_path_is_under_the_repository():
-    cfg = {"profile": "smoke", "seed": 3}
-    cfg = type("Cfg", (), cfg)
-    path = coffee.checkpoint_path(cfg)
-    assert coffee.relative_to_repo(path) == "checkpoints/05_coffee_beans_vgg16-smoke-seed3.pt"
+    path = checkpoint_path("05_coffee_beans_vgg16", "smoke", 3)
+    assert display_path(path) == "checkpoints/05_coffee_beans_vgg16-smoke-seed3.pt"

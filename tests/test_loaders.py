@@ -4,8 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import loaders
-from course_utils.runtime import Settings
+from course_utils import data, loaders, seed_everything
 
 
 def test_random_crop_flip_is_a_crop_of_the_padded_image():
@@ -44,18 +43,10 @@ def test_padding_zero_only_flips():
     assert 0.35 < same < 0.65
 
 
-def _cfg(**kw):
-    base = dict(seed=0, train_limit=2_000, test_limit=1_000, batch_size=100, data_root=None, device="cpu")
-    return Settings(base, **kw)
-
-
 def test_fast_and_plain_mnist_batches_agree(mirror):
-    fast_train, fast_test, source = loaders.make_loaders(
-        "mnist", _cfg(), mean=loaders.MNIST_MEAN, std=loaders.MNIST_STD, fast=True
-    )
-    plain_train, plain_test, plain_source = loaders.make_loaders(
-        "mnist", _cfg(), mean=loaders.MNIST_MEAN, std=loaders.MNIST_STD, fast=False
-    )
+    sizes = dict(batch_size=100, train_limit=2_000, test_limit=1_000, seed=0)
+    fast_train, fast_test, source = loaders.mnist_loaders(fast=True, **sizes)
+    plain_train, plain_test, plain_source = loaders.mnist_loaders(fast=False, **sizes)
     assert source == plain_source
     assert len(fast_train.dataset) == len(plain_train.dataset) == 2_000
     (xf, yf), (xp, yp) = next(iter(fast_test)), next(iter(plain_test))
@@ -64,15 +55,61 @@ def test_fast_and_plain_mnist_batches_agree(mirror):
     assert abs(xf.mean().item()) < 0.2 and 0.8 < xf.std().item() < 1.2
 
 
-def test_tensor_loader_epochs_cover_every_image_in_a_seeded_order(mirror):
+def test_tensor_loader_shuffles_from_the_global_seed(mirror):
     split = loaders.load_split("mnist", False, limit=1_000)
-    a = loaders.TensorLoader(split, 64, loaders.MNIST_MEAN, loaders.MNIST_STD, shuffle=True, seed=5)
-    b = loaders.TensorLoader(split, 64, loaders.MNIST_MEAN, loaders.MNIST_STD, shuffle=True, seed=5)
-    assert len(a) == 16
-    ya = torch.cat([y for _, y in a])
-    assert torch.equal(ya, torch.cat([y for _, y in b]))
-    assert torch.equal(ya.sort().values, split.targets.sort().values)
-    assert not torch.equal(ya, torch.cat([y for _, y in a]))  # a new order next epoch
+    loader = loaders.TensorLoader(split, 64, data.MNIST_MEAN, data.MNIST_STD, shuffle=True)
+    assert len(loader) == 16
+    seed_everything(5)
+    first = torch.cat([y for _, y in loader])
+    second = torch.cat([y for _, y in loader])
+    seed_everything(5)
+    assert torch.equal(first, torch.cat([y for _, y in loader]))  # the same seed repeats the run
+    assert torch.equal(first.sort().values, split.targets.sort().values)  # every image once per pass
+    assert not torch.equal(first, second)  # a new order next epoch
+
+
+def test_cifar_validation_split_is_carved_out_of_training_with_the_test_transform(mirror):
+    train, val, test, source = loaders.cifar_loaders(
+        batch_size=50,
+        mean=data.CIFAR_HALF,
+        std=data.CIFAR_HALF,
+        augment=True,
+        train_limit=1_000,
+        val_fraction=0.2,
+        test_limit=200,
+        seed=0,
+    )
+    assert (len(train.dataset), len(val.dataset), len(test.dataset)) == (800, 200, 200)
+    assert train.augment and not val.augment and not test.augment and not val.shuffle
+    assert torch.bincount(val.dataset.targets).tolist() == [20] * 10  # class-balanced
+    # no training image is also a validation image (compare the pixels)
+    seen = {bytes(img.numpy()) for img in train.dataset.images}
+    assert not any(bytes(img.numpy()) in seen for img in val.dataset.images)
+    # the plain path picks the very same images
+    p_train, p_val, _, _ = loaders.cifar_loaders(
+        batch_size=50,
+        mean=data.CIFAR_HALF,
+        std=data.CIFAR_HALF,
+        fast=False,
+        train_limit=1_000,
+        val_fraction=0.2,
+        test_limit=200,
+    )
+    assert len(p_train.dataset) == 800 and len(p_val.dataset) == 200
+    (xf, yf), (xp, yp) = next(iter(val)), next(iter(p_val))
+    assert torch.equal(yf, yp[: len(yf)]) and torch.allclose(xf[:50], xp[:50], atol=1e-5)
+
+
+def test_train_val_indices_are_disjoint_balanced_and_seeded():
+    targets = torch.arange(1_000) % 10
+    train, val = data.train_val_indices(targets, 500, 0.1, seed=0)
+    assert len(train) == 450 and len(val) == 50 and not set(train.tolist()) & set(val.tolist())
+    assert torch.bincount(targets[val]).tolist() == [5] * 10
+    again = data.train_val_indices(targets, 500, 0.1, seed=0)
+    assert torch.equal(train, again[0]) and torch.equal(val, again[1])
+    assert not torch.equal(val, data.train_val_indices(targets, 500, 0.1, seed=1)[1])
+    with pytest.raises(ValueError, match="val_fraction"):
+        data.train_val_indices(targets, 500, 1.0)
 
 
 def test_permutation_keeps_pixel_values():

@@ -6,7 +6,7 @@ import io
 import pytest
 import torch
 
-from course_utils.models import CNN, VGG, VGG16, VGG_CFGS, FC2Layer, ImprovedNet, Net, count_params
+from course_utils.models import CNN, VGG_CFGS, CifarVGG, ClassicVGG16, FC2Layer, ImprovedNet, Net, count_params
 
 
 @pytest.mark.parametrize(
@@ -15,7 +15,7 @@ from course_utils.models import CNN, VGG, VGG16, VGG_CFGS, FC2Layer, ImprovedNet
         (FC2Layer(784, 8, 10), 6_442),
         (CNN(28, n_feature=6, output_size=10), 6_422),
         (Net(), 62_006),
-        (VGG16(num_classes=4), 134_276_932),
+        (ClassicVGG16(num_classes=4), 134_276_932),
     ],
 )
 def test_parameter_counts(model, expected):
@@ -39,20 +39,20 @@ def test_cifar_models_shapes():
 
 @pytest.mark.parametrize("cfg", sorted(VGG_CFGS))
 def test_vgg_on_32x32_has_512_features(cfg):
-    model = VGG(cfg)
+    model = CifarVGG(cfg)
     assert model.classifier_in_features == 512
     assert model.features(torch.randn(2, 3, 32, 32)).shape == (2, 512, 1, 1)
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
 def test_vgg_width_scales_channels():
-    model = VGG("VGG11", width=0.25)
+    model = CifarVGG("VGG11", width=0.25)
     assert model.classifier_in_features == 128
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
 def test_vgg16_any_image_size_keeps_25088_features():
-    model = VGG16(num_classes=4).eval()
+    model = ClassicVGG16(num_classes=4).eval()
     with torch.no_grad():
         for size in (32, 64):
             pooled = model.avgpool(model.features(torch.randn(1, 3, size, size)))
@@ -65,5 +65,5 @@ def test_torchsummary_total_for_vgg16():
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        summary(VGG16(num_classes=4), (3, 224, 224), device="cpu")
+        summary(ClassicVGG16(num_classes=4), (3, 224, 224), device="cpu")
     assert "Total params: 134,276,932" in out.getvalue()

@@ -67,7 +67,8 @@ def test_predict_any_image_mode_or_size(mirror, tmp_path, mode):
     import torch
     from PIL import Image
 
-    from course_utils import coffee, predict_image
+    from course_utils import coffee_data as coffee
+    from course_utils import predict_image
     from course_utils.models import Net
 
     with Image.open(mirror / "coffee-beans" / "test" / "Green" / "green (3).png") as real:
@@ -84,7 +85,7 @@ def test_predict_any_image_mode_or_size(mirror, tmp_path, mode):
 
 
 def test_coffee_class_names_refuse_an_empty_class(coffee_copy):
-    from course_utils import coffee
+    from course_utils import coffee_data as coffee
 
     assert coffee.class_names(coffee_copy) == ["Dark", "Green", "Light", "Medium"]
     (coffee_copy / "train" / "Espresso").mkdir()

@@ -1,29 +1,34 @@
-"""The training engine: a step lowers the loss, fit keeps the best checkpoint, runs repeat."""
+"""The training loop: a step lowers the loss, fit keeps the best model by *validation* accuracy,
+runs repeat with the same seed, and an interrupted run resumes to the same result."""
 
 import json
 
 import pytest
 import torch
 import torch.nn.functional as F
-from course_utils.train import last_state_path
 
-from course_utils import fit, load_checkpoint, loaders, seed_everything, train_epoch, write_metrics
-from course_utils.metrics import confusion_matrix, per_class_accuracy
+from course_utils import data, fit, load_checkpoint, loaders, seed_everything, train_one_epoch, write_metrics
+from course_utils.metrics import confusion_matrix, per_class_accuracy, points
 from course_utils.models import CNN
+from course_utils.resume import fit_resumable, last_state_path
+from course_utils.training import evaluate, outputs
 
 
 @pytest.fixture(scope="module")
 def mnist_small(mirror):
-    train = loaders.load_split("mnist", True, limit=1_200, seed=0)
+    """Three disjoint seeded parts of real MNIST: train, validation (from the training digits), test."""
+    full = loaders.load_split("mnist", True, limit=1_700, seed=0)
+    train_idx, val_idx = data.train_val_indices(full.targets, None, 0.3, seed=0)
     test = loaders.load_split("mnist", False, limit=500, seed=0)
-    mk = lambda split, shuffle: loaders.TensorLoader(
-        split, 64, loaders.MNIST_MEAN, loaders.MNIST_STD, shuffle=shuffle, seed=0
-    )
-    return mk(train, True), mk(test, False)
+
+    def make(split, shuffle):
+        return loaders.TensorLoader(split, 64, data.MNIST_MEAN, data.MNIST_STD, shuffle=shuffle)
+
+    return make(full.subset(train_idx), True), make(full.subset(val_idx), False), make(test, False)
 
 
 def test_training_steps_lower_the_loss(mnist_small):
-    train, _ = mnist_small
+    train, _, _ = mnist_small
     seed_everything(0)
     model = CNN()
     x, y = next(iter(train))
@@ -36,78 +41,121 @@ def test_training_steps_lower_the_loss(mnist_small):
     assert F.nll_loss(model(x), y).item() < before
 
 
-def test_train_epoch_returns_mean_loss_accuracy_and_batch_losses(mnist_small):
-    train, _ = mnist_small
+def test_train_one_epoch_returns_mean_loss_accuracy_and_batch_losses(mnist_small):
+    train, _, _ = mnist_small
     seed_everything(0)
     model = CNN()
-    loss, acc, batch_losses = train_epoch(model, train, torch.optim.SGD(model.parameters(), lr=0.05), F.nll_loss)
+    loss, acc, batch_losses = train_one_epoch(model, train, torch.optim.SGD(model.parameters(), lr=0.05), F.nll_loss)
     assert len(batch_losses) == len(train) and 0 <= acc <= 1
+    assert loss == pytest.approx(
+        sum(batch_losses[:-1]) * 64 / len(train.dataset)
+        + batch_losses[-1] * (len(train.dataset) - 64 * (len(train) - 1)) / len(train.dataset)
+    )
     assert batch_losses[-1] < batch_losses[0]
 
 
-def _fit(loaders_pair, epochs, path=None, resume=False, lrs=(0.05, 0.05, 0.05)):
+def test_evaluate_and_outputs_agree(mnist_small):
+    _, val, _ = mnist_small
+    seed_everything(0)
+    model = CNN()
+    loss, acc = evaluate(model, val, F.nll_loss)
+    correct = sum(int((out.argmax(1) == y).sum()) for out, y in outputs(model, val))
+    assert acc == correct / len(val.dataset) and loss > 0
+    assert not model.training  # evaluation leaves the model in eval mode
+
+
+def _fit(parts, epochs, path=None, lrs=(0.05, 0.05, 0.05), resumable=False):
     seed_everything(0)
     model = CNN()
     opt = torch.optim.SGD(model.parameters(), lr=1.0, momentum=0.5)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: lrs[min(e, len(lrs) - 1)])
-    train, test = loaders_pair
-    train.generator.manual_seed(0)
-    h = fit(
+    train, val, _ = parts
+    run = fit_resumable if resumable else fit
+    h = run(
         model,
         train,
-        test,
+        val,
         opt,
         epochs,
         loss_fn=F.nll_loss,
         scheduler=sched,
         scheduler_per="epoch",
         checkpoint_path=path,
-        resume=resume,
-        progress=False,
         log=lambda *_: None,
     )
     return model, h
 
 
-def test_fit_keeps_the_best_checkpoint_never_a_worse_one(mnist_small, tmp_path):
+def test_fit_keeps_the_best_model_by_validation_never_a_worse_one(mnist_small, tmp_path):
     path = tmp_path / "best.pt"
-    # Epoch 2 runs at a learning rate that wrecks the model: its checkpoint must not replace epoch 1's.
+    # Epoch 2 runs at a learning rate that wrecks the model: its weights must not replace epoch 1's.
     model, h = _fit(mnist_small, 3, path, lrs=(0.05, 40.0, 40.0))
-    assert len(h.test_acc) == 3 and h.lr == pytest.approx([0.05, 40.0, 40.0])
-    assert h.test_acc[1] < h.test_acc[0]
-    best = max(range(3), key=lambda i: h.test_acc[i])
+    assert len(h.val_acc) == 3 and h.lr == pytest.approx([0.05, 40.0, 40.0])
+    assert h.val_acc[1] < h.val_acc[0]
+    best = max(range(3), key=lambda i: h.val_acc[i])
     meta = load_checkpoint(CNN(), path)
     assert meta["epoch"] == h.best_epoch == best + 1
-    assert meta["test_acc"] == h.best_test_acc == max(h.test_acc)
+    assert meta["val_acc"] == h.best_val_acc == max(h.val_acc)
     assert not path.with_name("best.pt.tmp").exists()
+    # fit leaves the chosen weights in the model: re-evaluating them gives the recorded accuracy
+    assert evaluate(model, mnist_small[1], F.nll_loss)[1] == h.best_val_acc
+
+
+def test_fit_without_a_validation_loader_keeps_the_last_epoch(mnist_small):
+    seed_everything(0)
+    model = CNN()
+    train = mnist_small[0]
+    h = fit(
+        model, train, None, torch.optim.SGD(model.parameters(), lr=0.05), 2, loss_fn=F.nll_loss, log=lambda *_: None
+    )
+    assert h.val_acc == [] and h.best_epoch == 2
+
+
+def test_early_stopping_on_validation(mnist_small):
+    seed_everything(0)
+    model = CNN()
+    opt = torch.optim.SGD(model.parameters(), lr=40.0)  # diverges at once: no later epoch beats the first
+    train, val, _ = mnist_small
+    h = fit(model, train, val, opt, 5, loss_fn=F.nll_loss, patience=1, log=lambda *_: None)
+    assert h.stopped_early and len(h.epoch) == h.best_epoch + 1 < 5
 
 
 def test_same_seed_same_history(mnist_small):
     _, a = _fit(mnist_small, 2)
     _, b = _fit(mnist_small, 2)
-    assert a.test_acc == b.test_acc and a.batch_loss == b.batch_loss
+    assert a.val_acc == b.val_acc and a.batch_loss == b.batch_loss
 
 
 def test_resume_continues_to_the_same_result(mnist_small, tmp_path):
-    full_model, full = _fit(mnist_small, 3, tmp_path / "a.pt")
-    _fit(mnist_small, 2, tmp_path / "b.pt")  # "interrupted" after two epochs
+    full_model, full = _fit(mnist_small, 3, tmp_path / "a.pt", resumable=True)
+    _fit(mnist_small, 2, tmp_path / "b.pt", resumable=True)  # "interrupted" after two epochs
     assert last_state_path(tmp_path / "b.pt").exists()
-    resumed_model, resumed = _fit(mnist_small, 3, tmp_path / "b.pt", resume=True)
+    resumed_model, resumed = _fit(mnist_small, 3, tmp_path / "b.pt", resumable=True)
     assert resumed.epoch == [1, 2, 3]
-    assert resumed.test_acc == full.test_acc and resumed.train_loss == full.train_loss
+    assert resumed.val_acc == full.val_acc and resumed.train_loss == full.train_loss
+    assert resumed.best_epoch == full.best_epoch
     for p, q in zip(full_model.parameters(), resumed_model.parameters()):
         assert torch.equal(p, q)
 
 
-def test_fit_rejects_bad_epochs(mnist_small):
+def test_fit_rejects_bad_arguments(mnist_small):
+    train, val, _ = mnist_small
     with pytest.raises(ValueError, match="epochs"):
-        fit(CNN(), *mnist_small, torch.optim.SGD(CNN().parameters(), lr=0.1), 0, progress=False)
+        fit(CNN(), train, val, torch.optim.SGD(CNN().parameters(), lr=0.1), 0)
+    with pytest.raises(ValueError, match="scheduler_per"):
+        fit(CNN(), train, val, torch.optim.SGD(CNN().parameters(), lr=0.1), 1, scheduler_per="step")
 
 
 def test_confusion_matrix_and_per_class_accuracy():
     cm = confusion_matrix(torch.tensor([0, 1, 1, 2, 2, 2]), torch.tensor([0, 1, 2, 2, 2, 0]), 3)
     assert cm.tolist() == [[1, 0, 1], [0, 1, 0], [0, 1, 2]]
     assert per_class_accuracy(cm, ["a", "b", "c"]) == {"a": 0.5, "b": 1.0, "c": pytest.approx(2 / 3)}
+
+
+def test_points_has_one_sign_convention():
+    assert points(0.0123) == "+1.2 points"
+    assert points(-0.1216) == "−12.2 points"
+    assert points(0.0) == "±0.0 points"
 
 
 def test_write_metrics(tmp_path):
