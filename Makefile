@@ -1,5 +1,6 @@
 # make course [PROFILE=smoke|cpu|full]   run every notebook, print the results table
 # make test                              the whole test suite (what CI runs)
+# make lint                              ruff check + ruff format --check (package, tests, notebooks)
 # make lab                               Jupyter Lab in the course environment
 PYTHON ?= python3
 VENV   := .venv
@@ -7,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROFILE ?=
 
-.PHONY: course test lab install clean
+.PHONY: course test lint lab install clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,10 @@ course: $(STAMP)
 
 test: $(STAMP)
 	COURSE_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=10
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check course_utils tests tools notebooks
+	$(VENV)/bin/ruff format --check course_utils tests tools notebooks
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
