@@ -87,15 +87,17 @@ def test_most_confident_mistakes_orders_wrong_predictions_by_confidence():
     assert cifar.most_confident_mistakes(probs, targets, k=10).tolist() == [4, 1, 3, 2]
 
 
-def test_score_report_and_flip_tta_on_a_tiny_split():
+def _random_images(n: int, batch_size: int) -> loaders.TensorLoader:
+    """Random pixels with labels 0-9 in turn: enough to check the mechanics of a report."""
     g = torch.Generator().manual_seed(0)
-    split = loaders.Split(
-        torch.randint(0, 256, (30, 3, 32, 32), dtype=torch.uint8, generator=g),
-        torch.arange(30) % 10,
-        cifar.CLASSES,
-        "synthetic",
-    )
-    test = loaders.TensorLoader(split, 8, data.CIFAR_HALF, data.CIFAR_HALF)
+    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g)
+    split = loaders.Split(images, torch.arange(n) % 10, cifar.CLASSES, "synthetic")
+    return loaders.TensorLoader(split, batch_size, data.CIFAR_HALF, data.CIFAR_HALF)
+
+
+def test_score_report_and_flip_tta_on_a_tiny_split():
+    test = _random_images(30, 8)
+    split = test.dataset
     model = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 10))
     report = cifar.score_report(model, test, "cpu")
     assert report["confusion"].sum() == 30
@@ -105,14 +107,7 @@ def test_score_report_and_flip_tta_on_a_tiny_split():
 
 
 def test_augmented_test_loader_changes_images_not_labels():
-    g = torch.Generator().manual_seed(0)
-    split = loaders.Split(
-        torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8, generator=g),
-        torch.arange(16) % 10,
-        cifar.CLASSES,
-        "synthetic",
-    )
-    clean = loaders.TensorLoader(split, 16, data.CIFAR_HALF, data.CIFAR_HALF)
+    clean = _random_images(16, 16)
     ((x, y),) = list(clean)
     ((xa, ya),) = list(cifar.augmented_test_loader(clean))
     assert torch.equal(y, ya) and not torch.equal(x, xa)

@@ -69,16 +69,8 @@ def test_tensor_loader_shuffles_from_the_global_seed(mirror):
 
 
 def test_cifar_validation_split_is_carved_out_of_training_with_the_test_transform(mirror):
-    train, val, test, source = loaders.cifar_loaders(
-        batch_size=50,
-        mean=data.CIFAR_HALF,
-        std=data.CIFAR_HALF,
-        augment=True,
-        train_limit=1_000,
-        val_fraction=0.2,
-        test_limit=200,
-        seed=0,
-    )
+    sizes = dict(batch_size=50, mean=data.CIFAR_HALF, std=data.CIFAR_HALF, train_limit=1_000, val_fraction=0.2)
+    train, val, test, source = loaders.cifar_loaders(augment=True, test_limit=200, **sizes)
     assert (len(train.dataset), len(val.dataset), len(test.dataset)) == (800, 200, 200)
     assert train.augment and not val.augment and not test.augment and not val.shuffle
     assert torch.bincount(val.dataset.targets).tolist() == [20] * 10  # class-balanced
@@ -86,15 +78,7 @@ def test_cifar_validation_split_is_carved_out_of_training_with_the_test_transfor
     seen = {bytes(img.numpy()) for img in train.dataset.images}
     assert not any(bytes(img.numpy()) in seen for img in val.dataset.images)
     # the plain path picks the very same images
-    p_train, p_val, _, _ = loaders.cifar_loaders(
-        batch_size=50,
-        mean=data.CIFAR_HALF,
-        std=data.CIFAR_HALF,
-        fast=False,
-        train_limit=1_000,
-        val_fraction=0.2,
-        test_limit=200,
-    )
+    p_train, p_val, _, _ = loaders.cifar_loaders(fast=False, test_limit=200, **sizes)
     assert len(p_train.dataset) == 800 and len(p_val.dataset) == 200
     (xf, yf), (xp, yp) = next(iter(val)), next(iter(p_val))
     assert torch.equal(yf, yp[: len(yf)]) and torch.allclose(xf[:50], xp[:50], atol=1e-5)
