@@ -19,7 +19,10 @@ def checkpoint_path(notebook: str, profile: str, seed: int, checkpoint_dir=None)
 
 
 def save_atomic(obj, path: Path) -> None:
-    """``torch.save`` to a temporary name, then rename: a crash mid-save leaves the old file intact."""
+    """``torch.save`` to a temporary name, then rename: a crash mid-save leaves the old file intact.
+
+    Introduced in notebook 05.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -29,7 +32,10 @@ def save_atomic(obj, path: Path) -> None:
 
 def load_checkpoint(model: nn.Module, path, device="cpu") -> dict:
     """Load the weights ``fit`` saved at ``path`` into ``model``; return the checkpoint's
-    epoch and validation accuracy."""
+    epoch and validation accuracy.
+
+    Introduced in notebook 05.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No checkpoint at {path}: run the training cell first.")

@@ -30,8 +30,9 @@ def init_vgg_(model: nn.Module) -> nn.Module:
 
 
 def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
-    """Adam; the fused kernel where this torch has one. For VGG16's 134M parameters the
-    default (per-tensor) Adam step alone took ~3 s on a 2-core CPU, the fused one ~0.5 s."""
+    """Adam, with the fused kernel where this torch has one (05): for VGG16's 134M parameters
+    it updates all of them in a few large operations instead of one per tensor, several times
+    faster on a CPU (measured in docs/reference-results.md)."""
     try:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError, ValueError):  # older torch: no fused Adam on this device

@@ -26,11 +26,17 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 
 class DatasetNotFoundError(FileNotFoundError):
-    """A dataset is neither under the data root, nor in a mirror, nor downloadable."""
+    """A dataset is neither under the data root, nor in a mirror, nor downloadable.
+
+    Introduced in notebook 01.
+    """
 
 
 class ChecksumError(RuntimeError):
-    """A file is present but its content is not the published one."""
+    """A file is present but its content is not the published one.
+
+    Introduced in notebook 01.
+    """
 
 
 # ---------------------------------------------------------------- registry
@@ -80,7 +86,10 @@ def _read_sums(name: str) -> dict[str, str]:
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
-    """``root``, else ``COURSE_DATA``, else the checkout's ``data/`` (``./data`` outside one)."""
+    """``root``, else ``COURSE_DATA``, else the checkout's ``data/`` (``./data`` outside one).
+
+    Introduced in notebook 01.
+    """
     if root is None:
         root = os.environ.get("COURSE_DATA") or None
     if root is None:
@@ -92,7 +101,10 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 
 def mirror_root() -> Path | None:
     """The folder named by ``COURSE_DATA_MIRROR`` (relative to the working directory or the
-    checkout), or None when the variable is unset."""
+    checkout), or None when the variable is unset.
+
+    Introduced in notebook 01.
+    """
     value = os.environ.get("COURSE_DATA_MIRROR")
     if not value:
         return None
@@ -162,7 +174,10 @@ def _copy_verified(src: Path, dst: Path, sha256: str) -> None:
 
 
 def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
-    """Make the four MNIST files available under ``<root>/MNIST/raw`` and verify them."""
+    """Make the four MNIST files available under ``<root>/MNIST/raw`` and verify them.
+
+    Introduced in notebook 01.
+    """
     root = data_root(root)
     raw = root / "MNIST" / "raw"
     missing = []
@@ -199,6 +214,8 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Cifar10Location:
+    """Where CIFAR-10 was found and in which form. Introduced in notebook 03."""
+
     source: str  # SOURCE_CIFAR_OFFICIAL or SOURCE_CIFAR_JPEG
     path: Path  # the torchvision root (official) or the cifar10-jpeg folder
 
@@ -263,6 +280,8 @@ def ensure_cifar10(root: str | os.PathLike | None = None) -> Cifar10Location:
 
     Order: ``<root>/cifar-10-batches-py``; ``<root>/cifar10-jpeg``; the mirror's
     ``cifar10-jpeg`` (read in place); torchvision's download of the official files.
+
+    Introduced in notebook 03.
     """
     root = data_root(root)
     if (root / "cifar-10-batches-py").is_dir():
@@ -301,6 +320,8 @@ def ensure_coffee(root: str | os.PathLike | None = None) -> Path:
 
     Order: ``<root>/coffee-beans``; the mirror's ``coffee-beans`` (read in place); the public
     Kaggle dataset through ``kagglehub``, copied to ``<root>/coffee-beans``.
+
+    Introduced in notebook 05.
     """
     root = data_root(root)
     mirror = mirror_root()
@@ -361,6 +382,8 @@ def verify_coffee(folder: Path) -> None:
 
     The mirror's PNGs were recompressed losslessly, so a file passes when either its bytes
     (mirror) or its decoded pixels (the Kaggle files) match the shipped tables.
+
+    Introduced in notebook 05.
     """
     byte_sums = _read_sums("coffee-beans.sha256")
     warn_unknown_files(folder, set(byte_sums))
@@ -402,7 +425,10 @@ def _safe_pixel_hash(path: Path, pixel_hash) -> str | None:
 
 def train_val_indices(targets, limit: int | None, val_fraction: float, seed: int = 0):
     """(train, validation) indices: a seeded, class-balanced subset of ``limit`` images (all when
-    None), of which ``val_fraction`` per class go to validation. No index is on both sides."""
+    None), of which ``val_fraction`` per class go to validation. No index is on both sides.
+
+    Introduced in notebook 03.
+    """
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}.")
     targets = torch.as_tensor(targets)
@@ -419,7 +445,10 @@ def train_val_indices(targets, limit: int | None, val_fraction: float, seed: int
 
 
 def balanced_indices(targets, limit: int | None, seed: int = 0) -> torch.Tensor:
-    """A fixed, seeded, class-balanced subset of ``limit`` indices (all when None), sorted."""
+    """A fixed, seeded, class-balanced subset of ``limit`` indices (all when None), sorted.
+
+    Introduced in notebook 03.
+    """
     targets = torch.as_tensor(targets)
     if limit is None or limit >= len(targets):
         return torch.arange(len(targets))
@@ -435,7 +464,10 @@ def balanced_indices(targets, limit: int | None, seed: int = 0) -> torch.Tensor:
 
 
 def image_files(folder: Path) -> list[Path]:
-    """Image files below ``folder``, sorted; stray files (.DS_Store, Thumbs.db, notes) are skipped."""
+    """Image files below ``folder``, sorted; stray files (.DS_Store, Thumbs.db, notes) are skipped.
+
+    Introduced in notebook 05.
+    """
     return sorted(
         p
         for p in folder.rglob("*")
@@ -444,7 +476,10 @@ def image_files(folder: Path) -> list[Path]:
 
 
 def warn_unknown_files(folder: Path, known: set[str]) -> list[Path]:
-    """Image files that are not part of a registered dataset: not verified, so one warning names them."""
+    """Image files that are not part of a registered dataset: not verified, so one warning names them.
+
+    Introduced in notebook 05.
+    """
     extra = [p for p in image_files(folder) if p.relative_to(folder).as_posix() not in known]
     if extra:
         warnings.warn(
@@ -457,7 +492,10 @@ def warn_unknown_files(folder: Path, known: set[str]) -> list[Path]:
 
 def check_class_folders(folder: str | os.PathLike) -> list[str]:
     """Class names (sub-folder names, sorted) of an image-folder split, after checking it can
-    train a classifier: at least two classes, and at least one image in each."""
+    train a classifier: at least two classes, and at least one image in each.
+
+    Introduced in notebook 05.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetNotFoundError(f"{folder} is not a folder: expected one sub-folder of images per class.")

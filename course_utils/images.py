@@ -11,13 +11,18 @@ from PIL import Image, UnidentifiedImageError
 
 
 class BadImageError(ValueError):
-    """An image file that cannot be decoded."""
+    """An image file that cannot be decoded.
+
+    Introduced in notebook 05.
+    """
 
 
 def load_rgb(path: str | os.PathLike) -> Image.Image:
     """Open an image file as RGB (grayscale, palette and RGBA are converted).
 
     A missing path or an undecodable file raises an error that names the file.
+
+    Introduced in notebook 05.
     """
     path = Path(path)
     if not path.is_file():
@@ -37,6 +42,9 @@ def load_rgb(path: str | os.PathLike) -> Image.Image:
 
 def pixel_hash(path: str | os.PathLike) -> str:
     """sha256 of the decoded RGB pixels and their shape: equal for pixel-identical images,
-    whatever the file format or compression."""
+    whatever the file format or compression.
+
+    Introduced in notebook 05.
+    """
     pixels = np.asarray(load_rgb(path))
     return hashlib.sha256(str(pixels.shape).encode() + pixels.tobytes()).hexdigest()

@@ -17,6 +17,8 @@ def predict(model: nn.Module, loader, device="cpu", flip: bool = False) -> tuple
     Runs through ``training.outputs``, the path ``evaluate`` takes, so ``probs.argmax(1)`` scores
     exactly the accuracy ``evaluate`` reports. softmax is shift-invariant, so the MNIST models'
     log-softmax outputs become probabilities too.
+
+    Introduced in notebook 01.
     """
     probs, targets = [], []
     for out, y in outputs(model, loader, device, flip):

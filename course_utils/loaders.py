@@ -17,7 +17,10 @@ from . import data
 
 @dataclass
 class Split:
-    """One split held in memory: uint8 images (N, C, H, W), int64 targets."""
+    """One split held in memory: uint8 images (N, C, H, W), int64 targets.
+
+    Introduced in notebook 01.
+    """
 
     images: torch.Tensor
     targets: torch.Tensor
@@ -55,6 +58,8 @@ def torchvision_dataset(
 
     Returns (dataset, data_source): the images at ``indices`` when given, else a seeded,
     class-balanced subset of ``limit`` (the same images ``load_split`` picks).
+
+    Introduced in notebook 01.
     """
     if name == "mnist":
         ds, source = _mnist_dataset(train, root, transform), data.SOURCE_MNIST
@@ -79,6 +84,8 @@ def load_split(name: str, train: bool, root=None, limit: int | None = None, seed
     when given, else a seeded, class-balanced subset of ``limit`` (all when None).
 
     The JPEG copy of CIFAR-10 is decoded once per machine and cached under the data root.
+
+    Introduced in notebook 01.
     """
 
     def pick(targets):
@@ -116,6 +123,8 @@ def random_crop_flip(x: torch.Tensor, padding: int, generator: torch.Generator) 
     """RandomCrop(size, padding) with zero fill and RandomHorizontalFlip(0.5) on a whole batch.
 
     Each image gets its own offsets and flip, as torchvision's per-image transforms would.
+
+    Introduced in notebook 04.
     """
     n, _, h, w = x.shape
     padded = F.pad(x, (padding,) * 4)
@@ -137,6 +146,8 @@ class TensorLoader:
     per-image PIL work and no worker processes, so small models stop waiting for data. Like a
     DataLoader without a generator, each pass draws its random seed from torch's global RNG, so
     ``seed_everything(seed)`` before a training run repeats it exactly.
+
+    Introduced in notebook 01.
     """
 
     def __init__(
@@ -186,7 +197,10 @@ class TensorLoader:
 
 
 def permute_pixels(images: torch.Tensor, permutation: torch.Tensor) -> torch.Tensor:
-    """Apply one fixed permutation to the pixels of every image (any leading dims, C x H x W last)."""
+    """Apply one fixed permutation to the pixels of every image (any leading dims, C x H x W last).
+
+    Introduced in notebook 02.
+    """
     shape = images.shape
     return images.reshape(*shape[:-2], -1)[..., permutation].reshape(shape)
 

@@ -11,20 +11,29 @@ import torch
 
 
 def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """(true class, predicted class) counts."""
+    """(true class, predicted class) counts.
+
+    Introduced in notebook 01.
+    """
     preds, targets = torch.as_tensor(preds).flatten(), torch.as_tensor(targets).flatten()
     return torch.bincount(targets * num_classes + preds, minlength=num_classes**2).reshape(num_classes, num_classes)
 
 
 def per_class_accuracy(cm: torch.Tensor, class_names) -> dict[str, float]:
-    """Recall of each class: correct predictions over images of that class."""
+    """Recall of each class: correct predictions over images of that class.
+
+    Introduced in notebook 03.
+    """
     totals = cm.sum(1).clamp(min=1)
     return {str(name): float(cm[i, i] / totals[i]) for i, name in enumerate(class_names)}
 
 
 def points(delta: float) -> str:
     """A change in accuracy (a difference of fractions) in percentage points, one sign convention
-    for the whole course: "+1.2 points", "−12.2 points" (a true minus sign)."""
+    for the whole course: "+1.2 points", "−12.2 points" (a true minus sign).
+
+    Introduced in notebook 02.
+    """
     value = round(delta * 100, 1)
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
     return f"{sign}{abs(value):.1f} points"

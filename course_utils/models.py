@@ -165,10 +165,16 @@ class ClassicVGG16(nn.Module):
 
 
 def count_params(model: nn.Module) -> int:
-    """Number of trainable parameters."""
+    """Number of trainable parameters.
+
+    Introduced in notebook 01.
+    """
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def param_table(model: nn.Module) -> list[tuple[str, tuple, int]]:
-    """(name, shape, count) for every parameter tensor: how a total arises, layer by layer."""
+    """(name, shape, count) for every parameter tensor: how a total arises, layer by layer.
+
+    Introduced in notebook 01.
+    """
     return [(name, tuple(p.shape), p.numel()) for name, p in model.named_parameters()]

@@ -16,7 +16,10 @@ def show_source(*objects) -> None:
 
 def about_outputs(cfg, data_source: str, sizes: dict[str, int], full_numbers: str | None = None) -> str:
     """Markdown for the "About these outputs" note, written by the run itself: profile, device,
-    torch, seed, data source, subset sizes, and where the ``full``-profile numbers are."""
+    torch, seed, data source, subset sizes, and where the ``full``-profile numbers are.
+
+    Introduced in every notebook, first in 01.
+    """
     from IPython.display import Markdown, display
 
     shown = ", ".join(f"{name} {n:,}" for name, n in sizes.items())

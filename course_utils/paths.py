@@ -10,6 +10,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def display_path(path) -> str:
     """``path`` relative to the checkout when it lies inside it, else ``.../<name>``, so printed
-    outputs do not expose a machine's folders."""
+    outputs do not expose a machine's folders.
+
+    Introduced in notebook 05 (and every printed setting).
+    """
     path = Path(os.fspath(path)).resolve()
     return path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else f".../{path.name}"

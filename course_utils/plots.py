@@ -10,7 +10,10 @@ from .images import load_rgb
 
 
 def to_display(images: torch.Tensor, mean=None, std=None) -> np.ndarray:
-    """Undo normalisation and return (N, H, W, C) floats in [0, 1]; uint8 input is scaled."""
+    """Undo normalisation and return (N, H, W, C) floats in [0, 1]; uint8 input is scaled.
+
+    Introduced in notebook 01.
+    """
     x = torch.as_tensor(images).detach().cpu()
     if x.dtype == torch.uint8:
         x = x.float() / 255
@@ -30,7 +33,10 @@ def image_grid(
     colors=None,
     size: float = 1.2,
 ):
-    """Show images in a grid, each titled with its label (class name when given)."""
+    """Show images in a grid, each titled with its label (class name when given).
+
+    Introduced in notebook 01.
+    """
     pics = to_display(images, mean, std)
     n = len(pics)
     nrows = -(-n // ncols)
@@ -52,7 +58,10 @@ def image_grid(
 
 
 def prediction_grid(images, preds, targets, class_names=None, mean=None, std=None, ncols: int = 10):
-    """Images titled 'predicted (true)'; mistakes in red."""
+    """Images titled 'predicted (true)'; mistakes in red.
+
+    Introduced in notebook 01.
+    """
     names = class_names if class_names is not None else [str(i) for i in range(int(max(max(preds), max(targets))) + 1)]
     labels = [
         names[int(p)] if int(p) == int(t) else f"{names[int(p)]} ({names[int(t)]})" for p, t in zip(preds, targets)
@@ -64,7 +73,10 @@ def prediction_grid(images, preds, targets, class_names=None, mean=None, std=Non
 
 
 def plot_history(*histories, labels=None, title: str | None = None):
-    """Loss and accuracy per epoch, training against validation, for one or more runs."""
+    """Loss and accuracy per epoch, training against validation, for one or more runs.
+
+    Introduced in notebook 03.
+    """
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
     for i, h in enumerate(histories):
         name = (labels[i] + " ") if labels else ""
@@ -94,7 +106,10 @@ def plot_history(*histories, labels=None, title: str | None = None):
 
 
 def plot_batch_losses(losses: dict[str, list[float]], smooth: int = 20, title: str = "training loss per batch"):
-    """Per-batch training loss of several runs, with a moving average."""
+    """Per-batch training loss of several runs, with a moving average.
+
+    Introduced in notebook 01.
+    """
     fig, ax = plt.subplots(figsize=(8, 3.5))
     for name, values in losses.items():
         v = np.asarray(values)
@@ -116,7 +131,10 @@ def plot_batch_losses(losses: dict[str, list[float]], smooth: int = 20, title: s
 
 
 def plot_confusion(cm: torch.Tensor, class_names, title: str = "confusion matrix", normalize: bool = False):
-    """Confusion matrix with counts in the cells; rows are true classes."""
+    """Confusion matrix with counts in the cells; rows are true classes.
+
+    Introduced in notebook 01.
+    """
     cm = torch.as_tensor(cm).float()
     shown = cm / cm.sum(1, keepdim=True).clamp(min=1) if normalize else cm
     n = len(class_names)

@@ -24,8 +24,8 @@ _MNIST = {
 
 # 03: Net and ImprovedNet train on the same images with Adam 1e-3; train_limit counts the
 # training images *before* val_fraction of them (class-balanced) become the validation split.
-# ImprovedNet's width 16 trains about 3.4 times faster than 32 on a 2-core CPU and still beats
-# Net clearly; one width at every profile keeps the printed parameter count the same everywhere.
+# ImprovedNet at width 16 trains several times faster than at 32 on a CPU (docs/reference-results.md)
+# and still beats Net clearly; one width at every profile keeps the printed parameter count fixed.
 _CIFAR_CNN = dict(lr=1e-3, improved_width=16, dropout=0.3, val_fraction=0.1)
 # 04: VGG with BatchNorm, SGD + Nesterov momentum + weight decay under a one-cycle schedule.
 # Smoke and cpu train a narrowed VGG11 so that a CPU finishes; full trains the real VGG16 for 30

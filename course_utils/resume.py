@@ -14,7 +14,10 @@ from .training import History, fit
 
 
 def last_state_path(checkpoint_path) -> Path:
-    """Where the resume state lives, next to the best checkpoint."""
+    """Where the resume state lives, next to the best checkpoint.
+
+    Introduced in no notebook: long GPU runs; tests/test_train.py.
+    """
     path = Path(checkpoint_path)
     return path.with_name(path.stem + ".last" + path.suffix)
 
@@ -40,7 +43,10 @@ def fit_resumable(
     model, train_loader, val_loader, optimizer, epochs: int, *, checkpoint_path, scheduler=None, log=print, **fit_args
 ) -> History:
     """``fit`` that saves model, optimizer, scheduler, history and random state after every
-    epoch, and continues from that state when it exists (after an interruption)."""
+    epoch, and continues from that state when it exists (after an interruption).
+
+    Introduced in no notebook: long GPU runs; tests/test_train.py.
+    """
     last = last_state_path(checkpoint_path)
     history = None
     if last.exists():

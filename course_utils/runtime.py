@@ -43,7 +43,10 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed python, numpy and torch (CPU and CUDA); return a torch generator with the same seed."""
+    """Seed python, numpy and torch (CPU and CUDA); return a torch generator with the same seed.
+
+    Introduced in notebook 01.
+    """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -52,7 +55,10 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def resolve_profile(profile: str | None, device: torch.device) -> str:
-    """``profile`` if given, else ``COURSE_PROFILE``, else ``full`` on CUDA and ``cpu`` otherwise."""
+    """``profile`` if given, else ``COURSE_PROFILE``, else ``full`` on CUDA and ``cpu`` otherwise.
+
+    Introduced in notebook 01.
+    """
     name = profile or os.environ.get("COURSE_PROFILE") or ("full" if device.type == "cuda" else "cpu")
     if name not in PROFILES:
         raise ValueError(
@@ -63,7 +69,10 @@ def resolve_profile(profile: str | None, device: torch.device) -> str:
 
 
 class Settings(dict):
-    """The resolved settings of one run; keys are readable as attributes (``cfg.epochs``)."""
+    """The resolved settings of one run; keys are readable as attributes (``cfg.epochs``).
+
+    Introduced in notebook 01.
+    """
 
     def __getattr__(self, name):
         try:

@@ -15,7 +15,10 @@ from torch import nn
 def precision_for(device) -> str:
     """The autocast dtype for ``device``: "bfloat16" on GPUs of compute capability 8.0 or more
     (A100, H100, RTX 30xx), "float16" (with a gradient scaler) on older ones such as Colab's T4
-    (7.5), which has no bf16 arithmetic, and "float32" (no autocast) on CPU and MPS."""
+    (7.5), which has no bf16 arithmetic, and "float32" (no autocast) on CPU and MPS.
+
+    Introduced in every notebook on a GPU (through fit).
+    """
     device = torch.device(device)
     if device.type != "cuda":
         return "float32"
@@ -24,12 +27,18 @@ def precision_for(device) -> str:
 
 
 def prepare_model(model: nn.Module) -> nn.Module:
-    """Store convolution weights NHWC (channels_last), the layout tensor cores read fastest."""
+    """Store convolution weights NHWC (channels_last), the layout tensor cores read fastest.
+
+    Introduced in every notebook on a GPU (through fit).
+    """
     return model.to(memory_format=torch.channels_last)
 
 
 def train_one_epoch_fast(model: nn.Module, loader, optimizer, loss_fn, device, scheduler=None):
-    """``training.train_one_epoch`` with mixed precision and device-side counters."""
+    """``training.train_one_epoch`` with mixed precision and device-side counters.
+
+    Introduced in every notebook on a GPU (through fit).
+    """
     device = torch.device(device)
     model.train()
     dtype = precision_for(device)

@@ -75,7 +75,10 @@ def outputs(model: nn.Module, loader, device="cpu", flip: bool = False):
 
 
 def evaluate(model: nn.Module, loader, loss_fn=F.cross_entropy, device="cpu", flip: bool = False):
-    """Mean loss and accuracy of ``model`` on ``loader``."""
+    """Mean loss and accuracy of ``model`` on ``loader``.
+
+    Introduced in notebook 01 (written by hand there).
+    """
     total_loss, correct, seen = 0.0, 0, 0
     for out, y in outputs(model, loader, device, flip):
         total_loss += loss_fn(out, y, reduction="sum").item()
@@ -90,6 +93,8 @@ class History:
 
     ``best_epoch`` is the epoch validation chose; without a validation loader nothing is chosen
     and the last epoch is kept.
+
+    Introduced in notebook 03.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -141,6 +146,8 @@ def fit(
       earlier run (``checkpoints.fit_resumable`` uses both).
     - On a CUDA device the epoch runs through ``speed.train_one_epoch_fast`` (mixed precision,
       channels_last); on a CPU it is ``train_one_epoch`` above.
+
+    Introduced in notebook 01; notebook 03 shows its source.
     """
     if scheduler_per not in ("batch", "epoch"):
         raise ValueError(f"scheduler_per must be 'batch' or 'epoch', got {scheduler_per!r}.")
