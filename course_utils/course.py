@@ -2,7 +2,10 @@
 
     python -m course_utils.course [--profile smoke|cpu|full] [--out runs/<stamp>] [NOTEBOOK ...]
 
-Used by ``make course`` and by the notebook tests, so both run the notebooks the same way.
+Used by ``make course`` and by the notebook tests, so both run the notebooks the same way. While a
+notebook runs, its epoch lines appear with the elapsed time; a notebook that fails is reported in
+the table with the path of its executed copy (which holds the traceback), the others still run,
+and the exit status is non-zero.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -31,8 +35,36 @@ def notebooks() -> list[Path]:
     return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
-def execute(notebook: str | Path, out_dir: str | Path, profile: str | None = None, **parameters) -> dict:
-    """Run one notebook with papermill into ``out_dir``; return its metrics (plus wall seconds)."""
+# The kernel's own log (for example the warning that it runs over TCP on localhost) is noise here.
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+PROGRESS_LINE = re.compile(r"^(epoch \d+/\d+|kept the weights|stopped early)")
+
+
+class EpochLines:
+    """A file-like sink for a notebook's printed output that shows only its progress lines
+    (``fit``'s epoch lines), each prefixed with the seconds since the notebook started."""
+
+    def __init__(self, start: float, stream=sys.stdout):
+        self.start, self.stream, self.pending = start, stream, ""
+
+    def write(self, text: str) -> None:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if PROGRESS_LINE.match(line):
+                self.stream.write(f"    [{time.perf_counter() - self.start:6.0f} s] {line}\n")
+                self.stream.flush()
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def execute(
+    notebook: str | Path, out_dir: str | Path, profile: str | None = None, show_progress: bool = False, **parameters
+) -> dict:
+    """Run one notebook with papermill into ``out_dir``; return its metrics (plus wall seconds).
+
+    ``show_progress`` prints the notebook's epoch lines as they come (``make course``)."""
     import papermill as pm
 
     src = Path(notebook)
@@ -53,6 +85,8 @@ def execute(notebook: str | Path, out_dir: str | Path, profile: str | None = Non
         cwd=str(src.parent),
         kernel_name="python3",
         progress_bar=False,
+        extra_arguments=KERNEL_ARGS,
+        stdout_file=EpochLines(t0) if show_progress else None,
     )
     seconds = time.perf_counter() - t0
     metrics = json.loads(metrics_path.read_text())
@@ -75,16 +109,29 @@ def publish(executed: Path, target: Path) -> None:
     nbformat.write(nb, target)
 
 
-def results_table(rows: list[dict]) -> str:
-    header = f"{'notebook':<28} {'profile':<7} {'device':<7} {'main accuracy':<34} {'train s':>8} {'wall s':>7}"
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def results_table(rows: list[dict], total_seconds: float | None = None) -> str:
+    """One line per notebook (a failed one names its executed copy), then the whole wall time."""
+    header = f"{'notebook':<28} {'profile':<7} {'device':<7} {'test accuracy':<34} {'train s':>8} {'wall s':>7}"
     lines = [header, "-" * len(header)]
     for m in rows:
+        if "failed" in m:
+            lines.append(f"{m['notebook']:<28} FAILED after {m['wall_seconds']:.0f} s: traceback in {m['failed']}")
+            continue
         key = MAIN_METRIC.get(m["notebook"], "")
         acc = f"{key} {m[key]:.4f}" if key in m else "-"
         lines.append(
             f"{m['notebook']:<28} {m['profile']:<7} {m['device']:<7} {acc:<34} "
             f"{m.get('train_seconds', 0):>8.1f} {m.get('wall_seconds', 0):>7.1f}"
         )
+    if total_seconds is not None:
+        lines += ["-" * len(header), f"{'all notebooks, wall time':<80} {total_seconds:>7.1f}"]
     return "\n".join(lines)
 
 
@@ -107,20 +154,25 @@ def main(argv=None) -> int:
     out = Path(args.out or REPO_ROOT / "runs" / time.strftime("%Y%m%d-%H%M%S"))
     chosen = [Path(n).with_suffix(".ipynb") if not n.endswith(".ipynb") else Path(n) for n in args.notebooks]
     chosen = [n if n.exists() else NOTEBOOKS_DIR / n.name for n in chosen] or notebooks()
-    rows = []
-    for nb in chosen:
-        print(f"running {nb.stem} ...", flush=True)
-        rows.append(execute(nb, out, args.profile))
+    from papermill.exceptions import PapermillExecutionError
+
+    rows, start = [], time.perf_counter()
+    for i, nb in enumerate(chosen, 1):
+        print(f"[{i}/{len(chosen)}] {nb.stem}  (elapsed {time.perf_counter() - start:.0f} s)", flush=True)
+        t0 = time.perf_counter()
+        try:
+            rows.append(execute(nb, out, args.profile, show_progress=True))
+        except PapermillExecutionError as error:
+            failed = _shown(out / nb.name)
+            print(f"    FAILED in cell {error.exec_count}: {error.ename}: {error.evalue}", flush=True)
+            rows.append({"notebook": nb.stem, "failed": failed, "wall_seconds": time.perf_counter() - t0})
+            continue
         if args.publish:
             publish(out / f"{nb.stem}.ipynb", NOTEBOOKS_DIR / f"{nb.stem}.ipynb")
     print()
-    print(results_table(rows))
-    try:
-        shown = out.resolve().relative_to(Path.cwd())
-    except ValueError:
-        shown = out
-    print(f"\nexecuted notebooks and metrics in {shown}{os.sep}")
-    return 0
+    print(results_table(rows, time.perf_counter() - start))
+    print(f"\nexecuted notebooks and metrics in {_shown(out)}{os.sep}")
+    return 1 if any("failed" in row for row in rows) else 0
 
 
 if __name__ == "__main__":
