@@ -1,5 +1,6 @@
 # make course [PROFILE=smoke|cpu|full]   run every notebook, print the results table
 # make test                              the whole test suite (what CI runs)
+# make data                              copy/verify/decode every dataset once (needs the mirror or internet)
 # make lint                              ruff check + ruff format --check (package, tests, notebooks)
 # make lab                               Jupyter Lab in the course environment
 PYTHON ?= python3
@@ -8,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROFILE ?=
 
-.PHONY: course test lint lab install clean
+.PHONY: course test lint data lab install clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +23,15 @@ install: $(STAMP)
 course: $(STAMP)
 	$(PY) -m course_utils.course $(if $(PROFILE),--profile $(PROFILE))
 
+# Two workers (the machine has two cores); loadscope keeps each test module and each notebook's
+# cells on one worker, which nbval needs. The datasets are prepared first, so workers only read.
 test: $(STAMP)
-	COURSE_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=10
+	$(PY) -m course_utils.prepare
+	COURSE_PROFILE=smoke $(PY) -m pytest tests notebooks -n 2 --dist loadscope --nbval-lax \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --durations=15
+
+data: $(STAMP)
+	$(PY) -m course_utils.prepare
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check course_utils tests tools notebooks

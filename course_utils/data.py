@@ -165,7 +165,7 @@ def _copy_verified(src: Path, dst: Path, sha256: str) -> None:
     if actual != sha256:
         raise _checksum_error(src, sha256, actual, "The mirror copy is damaged: restore it from the original.")
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".part")
+    tmp = dst.with_name(f"{dst.name}.{os.getpid()}.part")  # per process: parallel test workers never share it
     shutil.copyfile(src, tmp)
     os.replace(tmp, dst)
 

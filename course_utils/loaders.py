@@ -111,7 +111,7 @@ def load_split(name: str, train: bool, root=None, limit: int | None = None, seed
         elif len(idx) == len(ds):
             images = _decode_jpegs([path for path, _ in ds.samples])
             cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".part")
+            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.part")
             torch.save(images, tmp)
             os.replace(tmp, cache)
         else:
