@@ -95,10 +95,21 @@ def execute(
     return metrics
 
 
+VERIFIED_DIR = REPO_ROOT / "docs" / "verified"
+
+
 def publish(executed: Path, target: Path) -> None:
     """Copy an executed notebook over the committed one, minus papermill's injected cell, so the
-    committed notebook keeps its own ``None`` defaults while showing the outputs of a real run."""
+    committed notebook keeps its own ``None`` defaults while showing the outputs of a real run.
+
+    The run's metrics go to ``docs/verified/<notebook>.json``: what the committed outputs were
+    produced with (profile, device, torch, date), for the README and the course site.
+    """
     import nbformat
+
+    metrics = json.loads(executed.with_name(f"{executed.stem}.metrics.json").read_text())
+    VERIFIED_DIR.mkdir(parents=True, exist_ok=True)
+    (VERIFIED_DIR / f"{executed.stem}.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
 
     nb = nbformat.read(executed, as_version=4)
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
+import platform
 from pathlib import Path
 
 import torch
@@ -65,6 +67,12 @@ def write_metrics(metrics_path: str | os.PathLike | None, metrics: dict) -> dict
     return plain
 
 
+def _device_name(device: str) -> str:
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    return f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores"
+
+
 def notebook_metrics(cfg, *, data_source: str, train_size: int, test_size: int, train_seconds: float, **values) -> dict:
     """The metrics every notebook records (the contract the tests read), plus its own ``values``;
     written to ``cfg.metrics_path`` when the run was given one."""
@@ -72,6 +80,9 @@ def notebook_metrics(cfg, *, data_source: str, train_size: int, test_size: int, 
         "notebook": cfg.notebook,
         "profile": cfg.profile,
         "device": cfg.device,
+        "device_name": _device_name(cfg.device),
+        "torch": torch.__version__,
+        "run_date": datetime.date.today().isoformat(),
         "seed": cfg.seed,
         "data_source": data_source,
         "train_size": int(train_size),
