@@ -187,8 +187,9 @@ def train_transform(image_size: int, mean=MEAN, std=STD) -> v2.Compose:
     )
 
 
-def test_transform(image_size: int, mean=MEAN, std=STD) -> v2.Compose:
-    """Resize and normalise only: the test images must be seen the same way every time."""
+def eval_transform(image_size: int, mean=MEAN, std=STD) -> v2.Compose:
+    """Resize and normalise only, for validation, test and single images: evaluated images must be
+    seen the same way every time."""
     return v2.Compose(
         [
             v2.ToImage(),

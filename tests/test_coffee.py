@@ -88,7 +88,7 @@ def test_split_is_disjoint_stratified_and_seeded(dups):
 
 
 def test_test_transform_is_deterministic_and_train_transform_random(published):
-    test_tf, train_tf = coffee.test_transform(32), coffee.train_transform(32)
+    test_tf, train_tf = coffee.eval_transform(32), coffee.train_transform(32)
     assert coffee.random_transforms(test_tf) == []
     assert coffee.random_transforms(train_tf) == ["RandomHorizontalFlip", "RandomVerticalFlip"]
     samples = published["test"][::50]
@@ -112,7 +112,7 @@ def test_vgg16_learns_from_kaiming_init_on_one_batch(published):
     """One batch, a few steps: the loss falls (PyTorch's default init stays at ln 4 far longer)."""
     torch.manual_seed(0)
     samples = coffee.limit(published["train"], 8, seed=0)
-    x = torch.stack([x for x, _ in coffee.CoffeeImages(samples, coffee.test_transform(32))])
+    x = torch.stack([x for x, _ in coffee.CoffeeImages(samples, coffee.eval_transform(32))])
     y = torch.tensor([s.label for s in samples])
     model = coffee_train.init_vgg_(ClassicVGG16(4))
     assert all(not m.bias.detach().any() for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))

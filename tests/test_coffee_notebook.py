@@ -13,14 +13,19 @@ from course_utils.data import REPO_ROOT
 
 NOTEBOOK = "05_coffee_beans_vgg16"
 CHANCE = 0.25  # four balanced classes
-MIN_COMMITTED_MARGIN = 0.25  # the committed cpu run must reach at least 50%
+MIN_COMMITTED_MARGIN = 0.25  # the committed cpu (or full) run must reach at least 50% on the clean test split
 
 
 @pytest.fixture(scope="module")
-def m(run_notebook, mirror, tmp_path_factory):
+def checkpoint_dir(tmp_path_factory) -> Path:
     # Its own checkpoint folder, so a concurrent nbval run of the same notebook cannot replace
     # the file between this run's training and its reload.
-    return run_notebook(NOTEBOOK, checkpoint_dir=str(tmp_path_factory.mktemp("coffee-checkpoints")))
+    return tmp_path_factory.mktemp("coffee-checkpoints")
+
+
+@pytest.fixture(scope="module")
+def m(run_notebook, mirror, checkpoint_dir):
+    return run_notebook(NOTEBOOK, checkpoint_dir=str(checkpoint_dir))
 
 
 def test_settings_and_model(m):
@@ -33,50 +38,82 @@ def test_the_leak_is_found_on_all_files(m):
     assert m["distinct_images"] == 1194
     assert m["published_test_in_train"] == 400
     assert m["train_repeats"] == 6
+    assert m["published_test_size"] == m["test_size"]
+    assert 0 < m["published_seen_in_training"] <= m["published_test_size"]
 
 
-def test_clean_split_has_no_overlap_and_a_deterministic_test_pipeline(m):
-    assert m["train_test_overlap"] == 0
+def test_clean_split_is_70_15_15_with_no_image_in_two_parts(m):
+    assert m["split_sizes"] == {"train": 836, "validation": 179, "test": 179}
+    assert sum(m["split_sizes"].values()) == m["distinct_images"]
+    assert m["train_val_overlap"] == m["train_test_overlap"] == m["val_test_overlap"] == 0
     assert m["test_transform_random_steps"] == []
     assert m["test_loader_deterministic"] is True
 
 
-def test_best_checkpoint_is_kept_and_reloads_to_its_accuracy(m):
-    path = Path(m["checkpoint_path"])
-    path = path if path.is_absolute() else REPO_ROOT / path
-    assert path.exists()
-    assert m["best_model_test_acc"] == m["best_test_acc"]
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    assert saved["epoch"] == m["best_epoch"] and saved["test_acc"] == m["best_test_acc"]
-    assert m["best_test_acc"] >= m["final_test_acc"]
-    assert m["best_test_acc"] == max(m["test_acc_per_epoch"])
+def test_the_epoch_is_chosen_on_validation(m, checkpoint_dir):
+    val = m["val_acc_per_epoch"]
+    assert len(val) == len(m["test_acc_per_epoch"]) == len(m["train_acc_per_epoch"])
+    # fit keeps the first epoch with the highest validation accuracy
+    assert m["best_epoch"] == val.index(max(val)) + 1 and m["val_acc"] == max(val)
+    # the checkpoint on disk is that epoch, and reloading it gives the recorded validation accuracy
+    saved = torch.load(checkpoint_dir / Path(m["checkpoint_path"]).name, map_location="cpu", weights_only=True)
+    assert saved["epoch"] == m["checkpoint_epoch"] == m["best_epoch"]
+    assert saved["val_acc"] == m["checkpoint_val_acc"] == m["val_acc"]
+    assert m["reloaded_val_acc"] == m["val_acc"]
+
+
+def test_test_split_scored_once_and_the_selection_gap(m):
+    per_epoch = m["test_acc_per_epoch"]
+    # the one test score is the chosen epoch's: the per-epoch demonstration agrees with it
+    assert m["test_acc"] == m["test_acc_at_val_choice"] == per_epoch[m["best_epoch"] - 1]
+    assert m["best_test_acc_over_epochs"] == max(per_epoch)
+    assert m["selection_gap"] == m["best_test_acc_over_epochs"] - m["test_acc_at_val_choice"]
+    assert m["selection_gap"] >= 0
 
 
 def test_smoke_run_learns_something(m):
-    # A constant prediction cannot score a cross-entropy below ln 4 on a balanced test set, so a
-    # test loss under it means the predictions depend on the image. At smoke (2 epochs of 10 steps
-    # of 16 images at 32x32, 100 test images) VGG16 from scratch has only begun to learn: measured
-    # lowest test loss 1.364 / 1.174 / 1.327 and best accuracy 0.27 / 0.30 / 0.25 for seeds
-    # 0 / 1 / 2, so accuracy is not yet clearly above chance and is checked on the committed run.
-    assert min(m["test_loss_per_epoch"]) < math.log(4) - 0.01
-    assert m["best_test_acc"] >= CHANCE
-    assert 0.0 <= m["published_test_acc"] <= 1.0 and m["published_test_size"] == m["test_size"]
+    # A constant prediction cannot score a cross-entropy below ln 4 on a balanced set, so a
+    # validation loss under it means the predictions depend on the image. At smoke (2 epochs of
+    # 10 steps of 16 images at 32x32; 100 validation and 100 test images) VGG16 from scratch has
+    # only begun to learn. Measured for seeds 0 / 1 / 2 (ln 4 = 1.386):
+    #   lowest validation loss     1.239 / 1.141 / 1.341
+    #   lowest test loss           1.239 / 1.111 / 1.342
+    #   val_acc                    0.28 / 0.27 / 0.25
+    #   test_acc                   0.24 / 0.27 / 0.25
+    #   best_test_acc_over_epochs  0.29 / 0.27 / 0.25  (selection_gap 0.05 / 0 / 0)
+    # so accuracy is not yet clearly above chance at smoke: it is checked on the committed run.
+    assert min(m["val_loss_per_epoch"]) < math.log(4) - 0.02
+    assert min(m["test_loss_per_epoch"]) < math.log(4) - 0.02
+    assert m["val_acc"] >= CHANCE - 0.03 and m["test_acc"] >= CHANCE - 0.03
+    assert 0.0 <= m["published_test_acc"] <= 1.0
+
+
+def _committed_metrics() -> dict:
+    """The committed notebook's metrics, as its metrics cell printed them."""
+    nb = json.loads((REPO_ROOT / "notebooks" / f"{NOTEBOOK}.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and "notebook_metrics(" in "".join(c["source"]))
+    text = "".join("".join(o.get("text", "")) for o in cell.get("outputs", []))
+    return json.loads(text[text.index("{") :])
 
 
 def test_committed_run_is_well_above_chance():
-    """The committed notebook's own metrics (its last cell prints them): a real run, well above chance."""
-    nb = json.loads((REPO_ROOT / "notebooks" / f"{NOTEBOOK}.ipynb").read_text())
-    text = "".join("".join(o.get("text", "")) for o in nb["cells"][-1].get("outputs", []))
-    committed = json.loads(text[text.index("{") :])
+    """The committed notebook's own metrics: a real run (cpu or full profile), well above chance
+    on the clean test split with the epoch validation chose."""
+    committed = _committed_metrics()
     assert committed["profile"] in ("cpu", "full")
-    assert committed["vgg16_params"] == 134_276_932 and committed["train_test_overlap"] == 0
-    # cpu profile, seed 0, measured: 0.485 / 0.523 / 0.439 / 0.874 test accuracy after epochs 1-4
-    assert committed["final_test_acc"] >= CHANCE + MIN_COMMITTED_MARGIN
-    assert committed["best_model_test_acc"] == committed["best_test_acc"] >= committed["final_test_acc"]
+    assert committed["vgg16_params"] == 134_276_932
+    assert committed["train_val_overlap"] == committed["train_test_overlap"] == committed["val_test_overlap"] == 0
+    assert committed["test_acc"] == committed["test_acc_at_val_choice"]
+    assert committed["reloaded_val_acc"] == committed["val_acc"]
+    assert committed["selection_gap"] == committed["best_test_acc_over_epochs"] - committed["test_acc_at_val_choice"]
+    # Not measured with this split yet: the earlier 80/20 split (955 training images) gave, at cpu
+    # seed 0, 0.485 / 0.523 / 0.439 / 0.874 test accuracy after epochs 1-4.
+    assert committed["test_acc"] >= CHANCE + MIN_COMMITTED_MARGIN
 
 
 def test_batch_size_timing(m):
     rows = m["batch_size_timing"]
     assert [r["batch_size"] for r in rows] == [1, 8]
-    # A step's fixed cost (134M parameters updated) dominates at batch 1.
-    assert rows[1]["images_per_second"] > rows[0]["images_per_second"]
+    # A step's fixed cost (134M parameters updated) dominates at batch 1. Measured images/s of
+    # batch 8 over batch 1: 5.2 / 5.3 / 5.0 for seeds 0 / 1 / 2 (one timed step each, a loaded CPU).
+    assert rows[1]["images_per_second"] > 2 * rows[0]["images_per_second"]

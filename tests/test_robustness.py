@@ -77,11 +77,11 @@ def test_predict_any_image_mode_or_size(mirror, tmp_path, mode):
         img.putalpha(128)
     path = tmp_path / f"bean-{mode}.png"
     img.save(path)
-    image, probs = predict_image(Net(num_classes=4), path, coffee.test_transform(32))
+    image, probs = predict_image(Net(num_classes=4), path, coffee.eval_transform(32))
     assert image.mode == "RGB"
     assert probs.shape == (4,) and torch.isclose(probs.sum(), torch.tensor(1.0))
     with pytest.raises(FileNotFoundError, match="No image at"):
-        predict_image(Net(num_classes=4), tmp_path / "missing.png", coffee.test_transform(32))
+        predict_image(Net(num_classes=4), tmp_path / "missing.png", coffee.eval_transform(32))
 
 
 def test_coffee_class_names_refuse_an_empty_class(coffee_copy):
