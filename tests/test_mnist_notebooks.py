@@ -1,11 +1,14 @@
 """Notebooks 01 and 02 executed at the smoke profile: their claims, from their metrics JSON.
 
-Thresholds come from smoke runs on this 2-core CPU (all 60,000 digits, one epoch), seeds 0/1/2:
-  FC2Layer 89.4 / 87.7 / 83.4 %, CNN 94.8 / 93.7 / 94.6 %  (CNN - FC: 5.5 / 6.0 / 11.3 points)
-  permuted: FC 88.2 / 88.2 / 85.0 %, CNN 82.7 / 79.7 / 82.0 %
-  permutation cost: FC +1.2 / -0.5 / -1.7 points, CNN +12.2 / +14.0 / +12.6 points
-  label-sorted CNN without shuffling: 10.1 % (seed 0, it predicts 9 for everything)
-Each bound below leaves a margin of several points under the worst seed.
+Thresholds come from smoke runs on this 2-core CPU (all 60,000 digits, one epoch, the fast loaders
+of course_utils.loaders), seeds 0/1/2, measured after the move to seed_everything + fit:
+  FC2Layer 89.44 / 88.42 / 83.89 %, CNN 95.38 / 94.95 / 93.51 %  (CNN - FC: 5.94 / 6.53 / 9.62 points)
+  FC2Layer through the hand-written loop = through train_mnist_sgd (plain DataLoader):
+    89.02 / 87.76 / 82.29 %, identical to the last digit at every seed
+  label-sorted CNN without shuffling: 10.09 / 10.09 / 10.09 % (it predicts 9 for everything)
+  permuted: FC 88.39 / 89.10 / 85.53 %, CNN 83.48 / 79.83 / 80.75 %
+  permutation cost (original - permuted): FC +1.05 / -0.68 / -1.64 points, CNN +11.90 / +15.12 / +12.76 points
+Each bound below leaves a margin of a few points under the worst seed.
 """
 
 import pytest
@@ -36,24 +39,31 @@ def test_01_parameter_budgets(nb01):
 
 
 def test_01_cnn_beats_fc_clearly(nb01):
-    assert nb01["fc_test_acc"] >= 0.78
-    assert nb01["cnn_test_acc"] >= 0.90
-    assert nb01["cnn_test_acc"] - nb01["fc_test_acc"] >= 0.03
+    assert nb01["fc_test_acc"] >= 0.80  # worst seed 83.89 %
+    assert nb01["cnn_test_acc"] >= 0.91  # worst seed 93.51 %
+    assert nb01["cnn_test_acc"] - nb01["fc_test_acc"] >= 0.03  # worst seed 5.94 points
+
+
+def test_01_hand_written_loop_is_the_packaged_loop(nb01):
+    # Same seed, model and plain DataLoader on a CPU: bit-identical training, so the same accuracy.
+    assert nb01["handwritten_fc_test_acc"] == nb01["fit_fc_test_acc"]
+    assert nb01["handwritten_fc_test_acc"] >= 0.78  # worst seed 82.29 %
 
 
 def test_01_training_without_shuffle_on_sorted_labels_fails(nb01):
-    assert nb01["cnn_sorted_test_acc"] <= 0.30
-    assert nb01["cnn_test_acc"] - nb01["cnn_sorted_test_acc"] >= 0.5
+    assert nb01["cnn_sorted_test_acc"] <= 0.30  # 10.09 % at every seed
+    assert nb01["cnn_test_acc"] - nb01["cnn_sorted_test_acc"] >= 0.5  # worst seed 83.4 points
 
 
 def test_02_permutation_costs_the_cnn_more_than_the_fc(nb02):
     assert nb02["fc_params"] == 6_442 and nb02["cnn_params"] == 6_422
     assert nb02["cnn_delta"] == pytest.approx(nb02["cnn_test_acc"] - nb02["cnn_perm_test_acc"])
     assert nb02["fc_delta"] == pytest.approx(nb02["fc_test_acc"] - nb02["fc_perm_test_acc"])
-    assert abs(nb02["fc_delta"]) <= 0.05
-    assert nb02["cnn_delta"] >= 0.06
-    assert nb02["cnn_delta"] - nb02["fc_delta"] >= 0.05
-    assert nb02["fc_perm_test_acc"] >= 0.78
+    assert abs(nb02["fc_delta"]) <= 0.05  # largest 1.64 points
+    assert nb02["cnn_delta"] >= 0.08  # smallest 11.90 points
+    assert nb02["cnn_delta"] - nb02["fc_delta"] >= 0.07  # smallest 10.85 points
+    assert nb02["fc_perm_test_acc"] >= 0.81  # worst seed 85.53 %
+    assert nb02["cnn_perm_test_acc"] <= 0.90  # worst (highest) seed 83.48 %
 
 
 def test_02_fc_with_permuted_columns_is_the_same_network(nb02):
