@@ -5,8 +5,8 @@
 For each case, in one process, the same model (same initial weights) trains for the same number
 of steps on the same data, after 20 untimed warm-up steps each: (a) the way course material
 usually writes it (torchvision dataset, per-image transforms, DataLoader, ``loss.item()`` every
-batch); (b) with ``TensorLoader`` and ``speed.train_one_epoch_fast`` (uint8 tensors on the
-device, batch-wise normalise/augment, one sync per epoch).
+batch); (b) with ``TensorLoader`` and the loop ``fit`` runs on that device (uint8 tensors on the
+device, batch-wise normalise/augment; on a GPU also mixed precision and one sync per epoch).
 It prints images per second of each and the ratio b/a. ``--notebooks`` also times every notebook
 at the smoke profile.
 """
@@ -27,6 +27,7 @@ from . import data, loaders
 from .models import CNN, CifarVGG, Net
 from .runtime import pick_device, seed_everything
 from .speed import train_one_epoch_fast
+from .training import train_one_epoch
 
 CASES = {  # name: (dataset, model factory, loss, mean, std, augment, batch size)
     "MNIST CNN": ("mnist", lambda: CNN(), F.nll_loss, data.MNIST_MEAN, data.MNIST_STD, False, 64),
@@ -71,11 +72,14 @@ def plain_loop(model, loader, steps: int, loss_fn, device, warmup: int = 0) -> f
 
 
 def fast_loop(model, loader, warmup_loader, loss_fn, device) -> float:
-    """The course's loop over its tensor loader; one pass over ``warmup_loader`` is not timed."""
+    """The course's loop over its tensor loader, as ``fit`` runs it on ``device``
+    (``train_one_epoch`` on a CPU, ``speed.train_one_epoch_fast`` on a GPU); one pass over
+    ``warmup_loader`` is not timed."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    train_one_epoch_fast(model, warmup_loader, optimizer, loss_fn, device)
+    run_epoch = train_one_epoch_fast if device.type == "cuda" else train_one_epoch
+    run_epoch(model, warmup_loader, optimizer, loss_fn, device)
     start = time.perf_counter()
-    train_one_epoch_fast(model, loader, optimizer, loss_fn, device)
+    run_epoch(model, loader, optimizer, loss_fn, device)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return len(loader) * loader.batch_size / (time.perf_counter() - start)

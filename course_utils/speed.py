@@ -45,7 +45,8 @@ def train_one_epoch_fast(model: nn.Module, loader, optimizer, loss_fn, device, s
     autocast = (
         torch.autocast(device.type, dtype=getattr(torch, dtype)) if dtype != "float32" else contextlib.nullcontext()
     )
-    scaler = torch.amp.GradScaler(device.type, enabled=dtype == "float16")  # fp16 gradients underflow without it
+    # fp16 gradients underflow without a scaler; bf16 and fp32 need none
+    scaler = torch.amp.GradScaler(device.type) if dtype == "float16" else None
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
     batch_losses, seen = [], 0
@@ -58,9 +59,13 @@ def train_one_epoch_fast(model: nn.Module, loader, optimizer, loss_fn, device, s
         with autocast:
             out = model(x)
             loss = loss_fn(out, y)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
         if scheduler is not None:
             scheduler.step()
         loss = loss.detach().float()

@@ -11,6 +11,7 @@ from course_utils import data, fit, load_checkpoint, loaders, seed_everything, t
 from course_utils.metrics import confusion_matrix, per_class_accuracy, points
 from course_utils.models import CNN
 from course_utils.resume import fit_resumable, last_state_path
+from course_utils.speed import precision_for, train_one_epoch_fast
 from course_utils.training import evaluate, outputs
 
 
@@ -164,3 +165,22 @@ def test_write_metrics(tmp_path):
     assert json.loads(path.read_text()) == {"acc": 0.5, "per_class": {"1": 0.25}, "t": [1, 2]}
     with pytest.raises(ValueError, match="not finite"):
         write_metrics(None, {"acc": float("nan")})
+
+
+def test_the_gpu_loop_does_the_same_arithmetic_as_the_core_loop(mnist_small):
+    """speed.train_one_epoch_fast (what fit runs on CUDA) run here on the CPU, where it uses no
+    autocast: the same weights and accuracy as training.train_one_epoch, the same loss up to rounding."""
+    train = mnist_small[0]
+    results = []
+    for epoch_fn in (train_one_epoch, train_one_epoch_fast):
+        seed_everything(0)
+        model = CNN()
+        loss, acc, batch_losses = epoch_fn(
+            model, train, torch.optim.SGD(model.parameters(), lr=0.05), F.nll_loss, torch.device("cpu")
+        )
+        results.append((loss, acc, batch_losses, [p.detach().clone() for p in model.parameters()]))
+    (loss_a, acc_a, batches_a, weights_a), (loss_b, acc_b, batches_b, weights_b) = results
+    assert acc_a == acc_b and loss_a == pytest.approx(loss_b, rel=1e-6)
+    assert batches_a == pytest.approx(batches_b, rel=1e-6)
+    assert all(torch.equal(p, q) for p, q in zip(weights_a, weights_b))
+    assert precision_for("cpu") == "float32"
