@@ -3,13 +3,14 @@
 # make data                              copy/verify/decode every dataset once (needs the mirror or internet)
 # make lint                              ruff check + ruff format --check (package, tests, notebooks)
 # make lab                               Jupyter Lab in the course environment
+# make site                              the course website from the committed notebooks, into _build/site/
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PROFILE ?=
 
-.PHONY: course test lint data lab install clean
+.PHONY: course test lint data lab site install clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,10 @@ lint: $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
+
+# Renders the committed notebooks with their outputs (nothing is executed); see tools/build_site.py.
+site: $(STAMP)
+	$(PY) tools/build_site.py
 
 clean:
 	rm -rf runs .pytest_cache

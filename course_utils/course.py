@@ -77,17 +77,23 @@ def execute(
     if profile is not None:
         params["profile"] = profile
     os.environ.setdefault("COURSE_PROGRESS", "0")  # the kernel inherits it: no frozen bars in saved copies
+    # The kernel must draw inline: with MPLBACKEND=Agg (set for headless test runs) it keeps no figures.
+    saved_backend = os.environ.pop("MPLBACKEND", None)
     t0 = time.perf_counter()
-    pm.execute_notebook(
-        str(src),
-        str(out_dir / src.name),
-        parameters=params,
-        cwd=str(src.parent),
-        kernel_name="python3",
-        progress_bar=False,
-        extra_arguments=KERNEL_ARGS,
-        stdout_file=EpochLines(t0) if show_progress else None,
-    )
+    try:
+        pm.execute_notebook(
+            str(src),
+            str(out_dir / src.name),
+            parameters=params,
+            cwd=str(src.parent),
+            kernel_name="python3",
+            progress_bar=False,
+            extra_arguments=KERNEL_ARGS,
+            stdout_file=EpochLines(t0) if show_progress else None,
+        )
+    finally:
+        if saved_backend is not None:
+            os.environ["MPLBACKEND"] = saved_backend
     seconds = time.perf_counter() - t0
     metrics = json.loads(metrics_path.read_text())
     metrics["wall_seconds"] = round(seconds, 1)
