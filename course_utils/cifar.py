@@ -166,3 +166,34 @@ def vgg_with_classifier(
     model = CifarVGG(cfg_name, num_classes=num_classes, width=width)
     model.classifier = nn.Linear(in_features, num_classes)
     return model
+
+
+def multiply_adds(model: nn.Module, input_size: int = 32, in_channels: int = 3) -> int:
+    """Multiply-adds of the convolutions and linear layers for one image, counted with forward
+    hooks on a real forward pass (03: the compute cost of Net against ImprovedNet).
+
+    A convolution does (input channels / groups) x kernel height x kernel width multiply-adds per
+    output value; a linear layer in_features per output value. Pooling, BatchNorm, activations and
+    biases are left out: they are small next to these.
+    """
+    total = 0
+
+    def count(layer, _inputs, output):
+        nonlocal total
+        if isinstance(layer, nn.Conv2d):
+            per_output = layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
+        else:
+            per_output = layer.in_features
+        total += output[0].numel() * per_output  # output[0]: the one image's outputs
+
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, in_channels, input_size, input_size, device=next(model.parameters()).device))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    return total
