@@ -13,7 +13,9 @@ from course_utils.data import REPO_ROOT
 
 NOTEBOOK = "05_coffee_beans_vgg16"
 CHANCE = 0.25  # four balanced classes
-MIN_COMMITTED_MARGIN = 0.25  # the committed cpu (or full) run must reach at least 50% on the clean test split
+# The committed run (cpu or full) must reach the course target of 90% on the clean test split. Measured at
+# cpu, seed 0, 2026-11-24 (48x48, 10 epochs, idle 2-core CPU): 98.88% test (177 of 179), 97.21% validation.
+COMMITTED_TARGET = 0.90
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +98,9 @@ def _committed_metrics() -> dict:
     return json.loads(text[text.index("{") :])
 
 
-def test_committed_run_is_well_above_chance():
-    """The committed notebook's own metrics: a real run (cpu or full profile), well above chance
-    on the clean test split with the epoch validation chose."""
+def test_committed_run_reaches_the_target():
+    """The committed notebook's own metrics: a real run (cpu or full profile) that reaches the
+    course's 90% on the clean test split with the epoch validation chose."""
     committed = _committed_metrics()
     assert committed["profile"] in ("cpu", "full")
     assert committed["vgg16_params"] == 134_276_932
@@ -106,9 +108,7 @@ def test_committed_run_is_well_above_chance():
     assert committed["test_acc"] == committed["test_acc_at_val_choice"]
     assert committed["reloaded_val_acc"] == committed["val_acc"]
     assert committed["selection_gap"] == committed["best_test_acc_over_epochs"] - committed["test_acc_at_val_choice"]
-    # Not measured with this split yet: the earlier 80/20 split (955 training images) gave, at cpu
-    # seed 0, 0.485 / 0.523 / 0.439 / 0.874 test accuracy after epochs 1-4.
-    assert committed["test_acc"] >= CHANCE + MIN_COMMITTED_MARGIN
+    assert committed["test_acc"] >= COMMITTED_TARGET
 
 
 def test_batch_size_timing(m):

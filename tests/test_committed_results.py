@@ -1,0 +1,59 @@
+"""The committed notebooks carry outputs of a real `cpu` (or `full`) run, and that run reached the
+course's targets at `cpu` within the 10-minute budget (issue 13). ``docs/verified/<notebook>.json``
+is the metrics file of the run the committed outputs come from (written by
+``python -m course_utils.course --publish``).
+
+The bounds are the course's targets, not values fitted to a run. The run committed on 2026-11-24
+(seed 0, idle 2-core CPU) measured: 03 Net 60.81 %, ImprovedNet 71.64 % (206 s wall); 04 81.31 %
+(162 s); 05 98.88 % (275 s).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from course_utils.paths import REPO_ROOT
+
+VERIFIED = REPO_ROOT / "docs" / "verified"
+CPU_BUDGET_SECONDS = 600  # per notebook, kernel start included
+
+TARGETS = {  # notebook -> {metric: minimum test accuracy}
+    "03_cifar10_cnn": {"net_test_acc": 0.60, "improved_test_acc": 0.68},
+    "04_cifar10_vgg": {"vgg_test_acc": 0.80},
+    "05_coffee_beans_vgg16": {"test_acc": 0.90},
+}
+
+
+def _verified(notebook: str) -> dict:
+    path = VERIFIED / f"{notebook}.json"
+    assert path.exists(), f"{path} is missing: publish the notebook with `python -m course_utils.course --publish`"
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("notebook", sorted(TARGETS))
+def test_committed_run_reaches_the_cpu_target(notebook):
+    run = _verified(notebook)
+    assert run["notebook"] == notebook
+    assert run["profile"] in ("cpu", "full"), f"{notebook}: committed outputs come from a {run['profile']} run"
+    if run["profile"] == "cpu":
+        assert run["wall_seconds"] <= CPU_BUDGET_SECONDS
+    for metric, target in TARGETS[notebook].items():
+        assert run[metric] >= target, f"{notebook}: {metric} {run[metric]:.4f} is under the target {target:.2f}"
+
+
+@pytest.mark.parametrize("notebook", sorted(TARGETS))
+def test_verified_run_is_the_committed_notebooks_run(notebook):
+    """The verified metrics and the committed outputs come from one run: the notebook's printed
+    settings name the same profile, and its printed test accuracy is the verified one."""
+    import nbformat
+
+    nb = nbformat.read(REPO_ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4)
+    text = "\n".join(
+        out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
+    )
+    run = _verified(notebook)
+    metric = next(iter(TARGETS[notebook]))
+    shown = (f"{run[metric]:.2%}", f"{run[metric]:.4f}")  # the notebooks print one or the other
+    assert any(s in text for s in shown), f"{notebook}: the committed outputs do not print {metric} {shown}"
