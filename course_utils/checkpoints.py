@@ -8,13 +8,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .paths import REPO_ROOT
+from .paths import work_root
 
 
 def checkpoint_path(notebook: str, profile: str, seed: int, checkpoint_dir=None) -> Path:
-    """``checkpoints/<notebook>-<profile>-seed<seed>.pt`` under the checkout (git-ignored), or
-    under ``checkpoint_dir`` when given."""
-    folder = Path(checkpoint_dir) if checkpoint_dir else REPO_ROOT / "checkpoints"
+    """``checkpoints/<notebook>-<profile>-seed<seed>.pt`` under the checkout (git-ignored; the
+    working directory when installed without a checkout), or under ``checkpoint_dir`` when given."""
+    folder = Path(checkpoint_dir) if checkpoint_dir else work_root() / "checkpoints"
     return folder / f"{notebook}-{profile}-seed{seed}.pt"
 
 

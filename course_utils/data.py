@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torchvision import datasets
 
-from .paths import REPO_ROOT
+from .paths import REPO_ROOT, work_root
 
 CHECKSUMS = Path(__file__).resolve().parent / "checksums"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -93,7 +93,7 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     if root is None:
         root = os.environ.get("COURSE_DATA") or None
     if root is None:
-        root = REPO_ROOT / "data" if (REPO_ROOT / "pyproject.toml").exists() else Path.cwd() / "data"
+        root = work_root() / "data"
     path = Path(root).expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -8,6 +8,15 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def work_root() -> Path:
+    """Where ``data/`` and ``checkpoints/`` go by default: the checkout, or, when the package is
+    installed without one (``pip install`` in Colab), the working directory, never site-packages.
+
+    Introduced in notebook 01 (through the data root).
+    """
+    return REPO_ROOT if (REPO_ROOT / "pyproject.toml").exists() else Path.cwd()
+
+
 def display_path(path) -> str:
     """``path`` relative to the checkout when it lies inside it, else ``.../<name>``, so printed
     outputs do not expose a machine's folders.

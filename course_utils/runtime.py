@@ -11,6 +11,7 @@ import torch
 
 from .paths import display_path
 from .profiles import NOTEBOOK_PROFILES, PROFILES
+from .speed import precision_for
 
 DEVICE_CHOICES = ("cpu", "cuda", "mps")
 
@@ -135,6 +136,7 @@ def setup(
         notebook=notebook,
         profile=name,
         device=str(dev),
+        precision=precision_for(dev),  # what fit's autocast uses there: float32 on CPU and MPS
         seed=seed,
         torch=torch.__version__,
         data_root=data_root,

@@ -12,18 +12,27 @@ import torch
 from torch import nn
 
 
+def precision_for_capability(major: int, minor: int = 0) -> str:
+    """The autocast dtype for a CUDA GPU of compute capability ``major.minor``: "bfloat16" from 8.0
+    (A100, H100, RTX 30xx and later), "float16" with a gradient scaler below that, for example on
+    Colab's T4 (7.5), which has no bf16 arithmetic.
+
+    Introduced in every notebook on a GPU (through fit).
+    """
+    return "bfloat16" if (major, minor) >= (8, 0) else "float16"
+
+
 def precision_for(device) -> str:
-    """The autocast dtype for ``device``: "bfloat16" on GPUs of compute capability 8.0 or more
-    (A100, H100, RTX 30xx), "float16" (with a gradient scaler) on older ones such as Colab's T4
-    (7.5), which has no bf16 arithmetic, and "float32" (no autocast) on CPU and MPS.
+    """The autocast dtype ``fit`` uses on ``device``: by compute capability on CUDA
+    (``precision_for_capability``), "float32" (no autocast) on CPU and MPS. Every notebook prints it
+    with its settings.
 
     Introduced in every notebook on a GPU (through fit).
     """
     device = torch.device(device)
     if device.type != "cuda":
         return "float32"
-    major, _ = torch.cuda.get_device_capability(device)
-    return "bfloat16" if major >= 8 else "float16"
+    return precision_for_capability(*torch.cuda.get_device_capability(device))
 
 
 def prepare_model(model: nn.Module) -> nn.Module:
@@ -34,14 +43,24 @@ def prepare_model(model: nn.Module) -> nn.Module:
     return model.to(memory_format=torch.channels_last)
 
 
-def train_one_epoch_fast(model: nn.Module, loader, optimizer, loss_fn, device, scheduler=None):
+OUT_OF_MEMORY_ADVICE = (
+    "The GPU ran out of memory with batches of {batch} images of {size}: lower `batch_size` in the "
+    "notebook's parameters cell (in notebook 05 also `image_size`) and run the training cell again."
+)
+
+
+def train_one_epoch_fast(model: nn.Module, loader, optimizer, loss_fn, device, scheduler=None, precision=None):
     """``training.train_one_epoch`` with mixed precision and device-side counters.
+
+    ``precision`` ("bfloat16", "float16" or "float32") overrides ``precision_for(device)``; the
+    tests use it to run the autocast branch on a CPU. A CUDA out-of-memory error is raised again
+    with what to lower.
 
     Introduced in every notebook on a GPU (through fit).
     """
     device = torch.device(device)
     model.train()
-    dtype = precision_for(device)
+    dtype = precision or precision_for(device)
     autocast = (
         torch.autocast(device.type, dtype=getattr(torch, dtype)) if dtype != "float32" else contextlib.nullcontext()
     )
@@ -56,16 +75,20 @@ def train_one_epoch_fast(model: nn.Module, loader, optimizer, loss_fn, device, s
             x = x.contiguous(memory_format=torch.channels_last)
         y = y.to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
-        with autocast:
-            out = model(x)
-            loss = loss_fn(out, y)
-        if scaler is None:
-            loss.backward()
-            optimizer.step()
-        else:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
+        try:
+            with autocast:
+                out = model(x)
+                loss = loss_fn(out, y)
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+        except torch.OutOfMemoryError as error:
+            size = "x".join(str(n) for n in x.shape[2:]) + " pixels" if x.dim() == 4 else f"shape {tuple(x.shape[1:])}"
+            raise torch.OutOfMemoryError(OUT_OF_MEMORY_ADVICE.format(batch=len(x), size=size) + f"\n{error}") from error
         if scheduler is not None:
             scheduler.step()
         loss = loss.detach().float()

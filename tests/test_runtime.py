@@ -83,3 +83,27 @@ def test_setup_rejects_bad_values(kwargs, message):
 def test_setup_rejects_unknown_notebook():
     with pytest.raises(ValueError, match="01_mnist_fc_vs_cnn"):
         setup("06_nothing", verbose=False)
+
+
+def test_installed_without_a_checkout_files_go_under_the_working_directory(tmp_path, monkeypatch):
+    """pip install (Colab) puts the package in site-packages: data and checkpoints must not follow it."""
+    from course_utils import paths
+    from course_utils.checkpoints import checkpoint_path
+    from course_utils.data import data_root
+
+    site_packages, workdir = tmp_path / "site-packages", tmp_path / "content"
+    site_packages.mkdir()
+    workdir.mkdir()
+    monkeypatch.setattr(paths, "REPO_ROOT", site_packages)  # no pyproject.toml there
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    monkeypatch.chdir(workdir)
+    assert paths.work_root() == workdir
+    assert data_root() == workdir / "data"
+    assert checkpoint_path("05_coffee_beans_vgg16", "full", 0).parent == workdir / "checkpoints"
+    assert not any(site_packages.iterdir())
+
+
+def test_in_a_checkout_files_go_under_the_checkout():
+    from course_utils import paths
+
+    assert (paths.REPO_ROOT / "pyproject.toml").exists() and paths.work_root() == paths.REPO_ROOT

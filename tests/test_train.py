@@ -11,7 +11,8 @@ from course_utils import data, fit, load_checkpoint, loaders, seed_everything, t
 from course_utils.metrics import confusion_matrix, per_class_accuracy, points
 from course_utils.models import CNN
 from course_utils.resume import fit_resumable, last_state_path
-from course_utils.speed import precision_for, train_one_epoch_fast
+from course_utils.runtime import setup
+from course_utils.speed import precision_for, precision_for_capability, train_one_epoch_fast
 from course_utils.training import evaluate, outputs
 
 
@@ -184,3 +185,79 @@ def test_the_gpu_loop_does_the_same_arithmetic_as_the_core_loop(mnist_small):
     assert batches_a == pytest.approx(batches_b, rel=1e-6)
     assert all(torch.equal(p, q) for p, q in zip(weights_a, weights_b))
     assert precision_for("cpu") == "float32"
+
+
+@pytest.mark.parametrize(
+    "capability, expected",
+    [
+        ((7, 5), "float16"),
+        ((7, 0), "float16"),
+        ((6, 1), "float16"),
+        ((8, 0), "bfloat16"),
+        ((8, 9), "bfloat16"),
+        ((9, 0), "bfloat16"),
+        ((12, 0), "bfloat16"),
+    ],
+)
+def test_precision_by_compute_capability(capability, expected):
+    # T4 (Colab's free GPU) is 7.5 and has no bf16 arithmetic; A100 is 8.0, L4 8.9, H100 9.0
+    assert precision_for_capability(*capability) == expected
+
+
+def test_precision_on_cpu_and_mps_is_float32_and_the_settings_print_it(capsys):
+    assert precision_for("cpu") == precision_for("mps") == "float32"
+    cfg = setup("03_cifar10_cnn", profile="smoke", device="cpu")
+    assert cfg.precision == "float32"
+    assert "precision" in capsys.readouterr().out
+
+
+def test_the_autocast_branch_runs_on_a_cpu_in_bfloat16(mnist_small):
+    """The mixed-precision branch of the GPU loop, executed with CPU autocast: the convolutions run in
+    bf16, the epoch trains (loss finite, weights move) and lands near the float32 epoch's accuracy."""
+    train = mnist_small[0]
+    seen_dtypes = set()
+    results = {}
+    for precision in ("float32", "bfloat16"):
+        seed_everything(0)
+        model = CNN()
+        hook = model.conv1.register_forward_hook(lambda _m, _i, out, p=precision: seen_dtypes.add((p, out.dtype)))
+        before = [p.detach().clone() for p in model.parameters()]
+        loss, acc, batch_losses = train_one_epoch_fast(
+            model, train, torch.optim.SGD(model.parameters(), lr=0.05), F.nll_loss, "cpu", precision=precision
+        )
+        hook.remove()
+        assert all(torch.isfinite(torch.tensor(batch_losses)))
+        assert any(not torch.equal(p, q) for p, q in zip(before, model.parameters()))
+        results[precision] = acc
+    assert ("bfloat16", torch.bfloat16) in seen_dtypes and ("float32", torch.float32) in seen_dtypes
+    # bf16 keeps 8 bits of mantissa: the same epoch, a slightly different path (measured: within 1 point)
+    assert results["bfloat16"] == pytest.approx(results["float32"], abs=0.05)
+
+
+def test_out_of_memory_names_what_to_lower(mnist_small):
+    class Hungry(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    model = Hungry()
+    with pytest.raises(torch.OutOfMemoryError, match=r"lower `batch_size`.*`image_size`") as caught:
+        train_one_epoch_fast(model, mnist_small[0], torch.optim.SGD(model.parameters(), lr=0.1), F.nll_loss, "cpu")
+    assert "batches of 64 images of 28x28 pixels" in str(caught.value)
+    assert "Tried to allocate 2.00 GiB" in str(caught.value)  # the original message is kept
+
+
+def test_training_memory_counts_weights_adam_state_and_activations():
+    from course_utils.memory import training_memory
+
+    model = CNN()  # 6,422 float32 parameters
+    small = training_memory(model, image_size=28, batch_size=1, in_channels=1)
+    assert small["weights"] == small["gradients"] == 6_422 * 4
+    assert small["optimizer state"] == 2 * 6_422 * 4
+    # activations grow linearly with the batch; the total adds the parts up
+    big = training_memory(model, image_size=28, batch_size=64, in_channels=1)
+    assert big["activations"] == 64 * small["activations"] > 0
+    assert big["total"] == sum(v for k, v in big.items() if k != "total")
