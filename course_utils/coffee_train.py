@@ -31,8 +31,8 @@ def init_vgg_(model: nn.Module) -> nn.Module:
 
 def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
     """Adam, with the fused kernel where this torch has one (05): for VGG16's 134M parameters
-    it updates all of them in a few large operations instead of one per tensor, several times
-    faster on a CPU (measured in docs/reference-results.md)."""
+    it updates all of them in a few large operations instead of one per tensor. On the course's
+    2-core CPU one step took 0.24 s fused, 0.39 s for-loop, 0.54 s foreach (docs/reference-results.md)."""
     try:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError, ValueError):  # older torch: no fused Adam on this device

@@ -24,7 +24,7 @@ _MNIST = {
 
 # 03: Net and ImprovedNet train on the same images with Adam 1e-3; train_limit counts the
 # training images *before* val_fraction of them (class-balanced) become the validation split.
-# ImprovedNet at width 16 trains several times faster than at 32 on a CPU (docs/reference-results.md)
+# ImprovedNet at width 16 takes about 0.6x the time per step of width 32 on a CPU (docs/reference-results.md)
 # and still beats Net clearly; one width at every profile keeps the printed parameter count fixed.
 _CIFAR_CNN = dict(lr=1e-3, improved_width=16, dropout=0.3, val_fraction=0.1)
 # 04: VGG with BatchNorm, SGD + Nesterov momentum + weight decay under a one-cycle schedule.
