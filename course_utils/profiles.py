@@ -32,6 +32,9 @@ _CIFAR_CNN = dict(lr=1e-3, improved_width=16, dropout=0.3, val_fraction=0.1)
 # epochs at peak lr 0.1 (batch 256), the usual one-cycle recipe for VGG16-BN on CIFAR-10.
 _CIFAR_VGG = dict(momentum=0.9, weight_decay=5e-4, val_fraction=0.1)
 
+# 07: notebook 04's recipe (SGD, Nesterov momentum, weight decay, one-cycle) for every network.
+_RESNETS = dict(momentum=0.9, weight_decay=5e-4, val_fraction=0.1)
+
 NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
     "01_mnist_fc_vs_cnn": _MNIST,
     "02_mnist_pixel_permutation": _MNIST,
@@ -114,6 +117,51 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
             checkpoint_dir=None,
             timed_batch_sizes=(1, 8, 32, 64),
             timing_steps=5,
+        ),
+    },
+    # 07: four CIFAR ResNets (plain and residual, shallow and deep) trained identically with notebook
+    # 04's recipe; no augmentation, since the comparison is about fitting the training images.
+    "07_residual_networks": {
+        # smoke: 2,700 training images, 2 epochs (86 steps of 64). At seeds 0-2 (depths 8 and 20, width 8)
+        # the deep plain net ended with a higher training loss than the shallow plain net and than the
+        # deep residual net (tests/test_resnets_notebook.py lists the values).
+        "smoke": dict(
+            epochs=2,
+            batch_size=64,
+            train_limit=3_000,
+            test_limit=1_000,
+            width=8,
+            shallow_depth=8,
+            deep_depth=20,
+            lr=0.05,
+            resume_images=512,
+            **_RESNETS,
+        ),
+        # cpu: 18,000 training images for 5 epochs; the committed run trained the four networks in 280 s.
+        "cpu": dict(
+            epochs=5,
+            batch_size=128,
+            train_limit=20_000,
+            test_limit=None,
+            width=8,
+            shallow_depth=8,
+            deep_depth=20,
+            lr=0.1,
+            resume_images=2_000,
+            **_RESNETS,
+        ),
+        # full (a GPU, not measured yet): He et al.'s widths, ResNet-20 against ResNet-56 and their plain twins.
+        "full": dict(
+            epochs=30,
+            batch_size=128,
+            train_limit=None,
+            test_limit=None,
+            width=16,
+            shallow_depth=20,
+            deep_depth=56,
+            lr=0.1,
+            resume_images=5_000,
+            **_RESNETS,
         ),
     },
 }

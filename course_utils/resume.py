@@ -1,4 +1,4 @@
-"""Resuming an interrupted ``fit``: the full state after every epoch, and a run that continues
+"""Resuming an interrupted ``fit`` (notebook 07): the full state after every epoch, and a run that continues
 from it to the same result as an uninterrupted one (tests/test_train.py checks that)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .training import History, fit
 def last_state_path(checkpoint_path) -> Path:
     """Where the resume state lives, next to the best checkpoint.
 
-    Introduced in no notebook: long GPU runs; tests/test_train.py.
+    Introduced in notebook 07 (save and resume); also for long GPU runs. Tested in tests/test_train.py.
     """
     path = Path(checkpoint_path)
     return path.with_name(path.stem + ".last" + path.suffix)
@@ -45,7 +45,7 @@ def fit_resumable(
     """``fit`` that saves model, optimizer, scheduler, history and random state after every
     epoch, and continues from that state when it exists (after an interruption).
 
-    Introduced in no notebook: long GPU runs; tests/test_train.py.
+    Introduced in notebook 07 (save and resume); also for long GPU runs. Tested in tests/test_train.py.
     """
     last = last_state_path(checkpoint_path)
     history = None

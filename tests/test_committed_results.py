@@ -24,6 +24,9 @@ TARGETS = {  # notebook -> {metric: minimum test accuracy}
     "04_cifar10_vgg": {"vgg_test_acc": 0.80},
     "05_coffee_beans_vgg16": {"test_acc": 0.90},
 }
+# Notebooks whose committed outputs come from a cpu run, with no accuracy target: their point is a
+# comparison (the smoke tests assert it), not a score. Their main metric must still be the printed one.
+NO_TARGET = {"07_residual_networks": "resnet_test_acc"}
 
 
 def _verified(notebook: str) -> dict:
@@ -32,18 +35,18 @@ def _verified(notebook: str) -> dict:
     return json.loads(path.read_text())
 
 
-@pytest.mark.parametrize("notebook", sorted(TARGETS))
+@pytest.mark.parametrize("notebook", sorted([*TARGETS, *NO_TARGET]))
 def test_committed_run_reaches_the_cpu_target(notebook):
     run = _verified(notebook)
     assert run["notebook"] == notebook
     assert run["profile"] in ("cpu", "full"), f"{notebook}: committed outputs come from a {run['profile']} run"
     if run["profile"] == "cpu":
         assert run["wall_seconds"] <= CPU_BUDGET_SECONDS
-    for metric, target in TARGETS[notebook].items():
+    for metric, target in TARGETS.get(notebook, {}).items():
         assert run[metric] >= target, f"{notebook}: {metric} {run[metric]:.4f} is under the target {target:.2f}"
 
 
-@pytest.mark.parametrize("notebook", sorted(TARGETS))
+@pytest.mark.parametrize("notebook", sorted([*TARGETS, *NO_TARGET]))
 def test_verified_run_is_the_committed_notebooks_run(notebook):
     """The verified metrics and the committed outputs come from one run: the notebook's printed
     settings name the same profile, and its printed test accuracy is the verified one."""
@@ -54,6 +57,6 @@ def test_verified_run_is_the_committed_notebooks_run(notebook):
         out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
     )
     run = _verified(notebook)
-    metric = next(iter(TARGETS[notebook]))
+    metric = next(iter(TARGETS[notebook])) if notebook in TARGETS else NO_TARGET[notebook]
     shown = (f"{run[metric]:.2%}", f"{run[metric]:.4f}")  # the notebooks print one or the other
     assert any(s in text for s in shown), f"{notebook}: the committed outputs do not print {metric} {shown}"

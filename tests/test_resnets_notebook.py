@@ -1,0 +1,97 @@
+"""Notebook 07 executed at the smoke profile: the claims it makes, read from its metrics JSON.
+
+Thresholds come from smoke runs of the notebook on the CIFAR-10 JPEG copy (2-core CPU), seeds 0/1/2
+(3,000 training images = 2,700 train + 300 validation, 1,000 test images, width 8, depths 8 and 20,
+2 epochs of SGD + Nesterov momentum under one-cycle, peak lr 0.05):
+  training loss of the last epoch   plain-8   plain-20   residual-8   residual-20
+    seed 0                          1.9029    1.9861     1.8437       1.8102
+    seed 1                          1.8466    1.9884     1.8775       1.9405
+    seed 2                          1.8930    2.0492     1.8855       1.9974
+  plain-20 - residual-20: +0.176 / +0.048 / +0.052; plain-20 - plain-8: +0.083 / +0.142 / +0.156
+  residual-20 - residual-8: -0.034 / +0.063 / +0.112, so at this budget depth costs the residual
+  networks less than the plain ones at every seed (by 0.117 / 0.079 / 0.044), but at seeds 1 and 2
+  the deep residual network still ends above the shallow one: no test claims it does not
+  validation accuracy (chosen epoch), plain-8 / plain-20 / residual-8 / residual-20:
+    30.3 / 25.3 / 37.0 / 35.3 %, 33.3 / 27.0 / 32.3 / 28.7 %, 30.0 / 22.0 / 30.3 / 21.3 %
+  validation chose residual-8 at every seed; its test accuracy 32.7 / 31.5 / 31.5 %
+  gradient norms at initialisation, largest / smallest over the 19 convolutions of the 20-layer
+  networks: plain 5.7 / 9.6 / 6.8, residual 3.7 / 2.8 / 2.9
+The inequalities are the notebook's claims, each true at all three seeds; the accuracy bound sits
+below the worst seed (30.3 % validation, 31.5 % test) and well above chance (10 %).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from course_utils import data
+
+SOURCES = {data.SOURCE_CIFAR_OFFICIAL, data.SOURCE_CIFAR_JPEG}
+NETWORKS = ("plain_shallow", "plain_deep", "res_shallow", "res_deep")
+
+
+@pytest.fixture(scope="module")
+def nb07(run_notebook, mirror):
+    return run_notebook("07_residual_networks")
+
+
+def test_records_the_contract_and_the_three_splits(nb07):
+    assert nb07["notebook"] == "07_residual_networks" and nb07["profile"] == "smoke"
+    assert nb07["data_source"] in SOURCES
+    assert nb07["train_size"] + nb07["val_size"] == nb07["train_limit"]
+    assert nb07["val_size"] == round(nb07["val_fraction"] * nb07["train_limit"])
+    assert nb07["test_size"] > 0 and nb07["train_seconds"] > 0
+
+
+def test_parameter_counts_exactly(nb07):
+    assert (nb07["width"], nb07["shallow_depth"], nb07["deep_depth"]) == (8, 8, 20)
+    # CifarResNet at width 8: the plain nets lack only the two projection shortcuts
+    assert nb07["plain_shallow_params"] == 19_218 and nb07["res_shallow_params"] == 19_954
+    assert nb07["plain_deep_params"] == 68_050 and nb07["res_deep_params"] == 68_786
+    assert nb07["resnet_params"] == nb07[f"{nb07['resnet_choice']}_params"]
+    assert nb07["vgg11_w025_params"] == 579_098
+
+
+def test_inception_counts_exactly(nb07):
+    # inception (3a), weights and biases; "without" = the 3x3 and 5x5 convolutions on all 192 channels
+    assert nb07["inception_params_with_bottleneck"] == 163_696
+    assert nb07["inception_params_without"] == 393_472
+    assert nb07["inception_multiply_adds_with_bottleneck"] == 28 * 28 * 163_328
+    assert nb07["inception_multiply_adds_without"] == 28 * 28 * 393_216
+
+
+def test_gradient_norms_at_initialisation(nb07):
+    for key in ("plain_init_grad_norms", "res_init_grad_norms"):
+        norms = nb07[key]
+        assert len(norms) == nb07["deep_depth"] - 1 and all(n > 0 for n in norms)
+    # the residual network's gradients are more even from layer to layer, as the notebook says
+    spread = {key: max(nb07[key]) / min(nb07[key]) for key in ("plain_init_grad_norms", "res_init_grad_norms")}
+    assert spread["plain_init_grad_norms"] > spread["res_init_grad_norms"]
+
+
+def test_the_shortcuts_let_the_deep_network_fit_better(nb07):
+    # The notebook's claim: at the deep depth the plain network ends with the higher training loss.
+    assert nb07["plain_deep_train_loss"] > nb07["res_deep_train_loss"]
+    # degradation: the deeper plain network fits its training images worse than the shallower one
+    assert nb07["plain_deep_train_loss"] > nb07["plain_shallow_train_loss"]
+    # and depth costs the residual networks less than the plain ones
+    plain_cost = nb07["plain_deep_train_loss"] - nb07["plain_shallow_train_loss"]
+    assert nb07["res_deep_train_loss"] - nb07["res_shallow_train_loss"] < plain_cost
+
+
+def test_validation_and_test_accuracies(nb07):
+    for name in NETWORKS:
+        assert 0.0 <= nb07[f"{name}_val_acc"] <= 1.0
+        assert len(nb07[f"{name}_train_loss_per_epoch"]) == nb07["epochs"]
+        assert nb07[f"{name}_train_loss"] == nb07[f"{name}_train_loss_per_epoch"][-1]
+    # validation chose the ResNet: the better of the two residual networks on validation
+    assert nb07["resnet_choice"] in ("res_shallow", "res_deep")
+    assert nb07["resnet_val_acc"] == max(nb07["res_shallow_val_acc"], nb07["res_deep_val_acc"])
+    assert nb07["resnet_val_acc"] > 0.25 and nb07["resnet_test_acc"] > 0.25
+
+
+def test_reloaded_model_predicts_the_same_and_resume_repeats_the_run(nb07):
+    assert nb07["reload_predictions_equal"] is True
+    assert nb07["reload_logits_equal"] is True
+    assert nb07["reloaded_test_acc"] == nb07["resnet_test_acc"]
+    assert nb07["resume_matches_uninterrupted"] is True  # on a CPU the resumed run is bit-for-bit the same
