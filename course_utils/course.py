@@ -28,6 +28,7 @@ MAIN_METRIC = {  # the test accuracy the results table shows for each notebook
     "03_cifar10_cnn": "improved_test_acc",
     "04_cifar10_vgg": "vgg_test_acc",
     "05_coffee_beans_vgg16": "test_acc",
+    "06_optimizers_and_regularization": "test_acc",
     "07_residual_networks": "resnet_test_acc",
 }
 

@@ -32,6 +32,21 @@ _CIFAR_CNN = dict(lr=1e-3, improved_width=16, dropout=0.3, val_fraction=0.1)
 # epochs at peak lr 0.1 (batch 256), the usual one-cycle recipe for VGG16-BN on CIFAR-10.
 _CIFAR_VGG = dict(momentum=0.9, weight_decay=5e-4, val_fraction=0.1)
 
+# 06: one learning rate per optimizer (plain SGD and momentum share one, so that only the momentum
+# differs; at the source's 0.01 neither left the starting plateau in a smoke-sized run), the two that
+# fail on purpose (SGD with momentum: at 10 the loss exploded at seeds 0-2, at 2 it did not), the
+# peak rate of the schedules, and the regularisers of the overfitting runs (AdamW). The decay is
+# large because those runs are short (about 200 steps): AdamW shrinks the weights by lr * decay a
+# step, and at 0.5 the gap barely moved in smoke-sized probes; at 2.0 it narrowed at seeds 0-2.
+_OPTIM = dict(
+    optimizer_lrs={"SGD": 0.02, "momentum": 0.02, "RMSprop": 1e-3, "Adam": 1e-3},
+    lr_too_large=10.0,
+    lr_too_small=1e-4,
+    schedule_lr=0.05,
+    weight_decay=2.0,
+    dropout=0.5,
+)
+
 # 07: notebook 04's recipe (SGD, Nesterov momentum, weight decay, one-cycle) for every network.
 _RESNETS = dict(momentum=0.9, weight_decay=5e-4, val_fraction=0.1)
 
@@ -119,6 +134,57 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
             timing_steps=5,
         ),
     },
+    # 06: the source's optimizer demo net (with ReLUs) in many short trainings on one budget: sixteen
+    # at smoke, on a narrowed net (width 8), small subsets and batch 16 (225 steps a run); cpu trains
+    # the source's own width on 9,000 images. Probes at smoke size (seeds 0-2): momentum ahead of plain
+    # SGD at 0.02, the loss exploding at lr 10 (tests/test_optimizers_notebook.py has the values).
+    "06_optimizers_and_regularization": {
+        "smoke": dict(
+            epochs=3,
+            batch_size=16,
+            train_limit=1_500,
+            test_limit=1_000,
+            val_fraction=0.2,
+            width=8,
+            overfit_size=160,
+            overfit_epochs=20,
+            overfit_lr=3e-3,
+            final_epochs=3,
+            patience=1,
+            timing_steps=5,
+            **_OPTIM,
+        ),
+        "cpu": dict(
+            epochs=3,
+            batch_size=64,
+            train_limit=10_000,
+            test_limit=None,
+            val_fraction=0.1,
+            width=32,
+            overfit_size=800,
+            overfit_epochs=15,
+            overfit_lr=2e-3,
+            final_epochs=8,
+            patience=2,
+            timing_steps=10,
+            **_OPTIM,
+        ),
+        "full": dict(
+            epochs=10,
+            batch_size=64,
+            train_limit=None,
+            test_limit=None,
+            val_fraction=0.1,
+            width=32,
+            overfit_size=2_000,
+            overfit_epochs=40,
+            overfit_lr=1e-3,
+            final_epochs=40,
+            patience=5,
+            timing_steps=50,
+            **_OPTIM,
+        ),
+    },
     # 07: four CIFAR ResNets (plain and residual, shallow and deep) trained identically with notebook
     # 04's recipe; no augmentation, since the comparison is about fitting the training images.
     "07_residual_networks": {
@@ -137,7 +203,7 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
             resume_images=512,
             **_RESNETS,
         ),
-        # cpu: 18,000 training images for 5 epochs; the committed run trained the four networks in 280 s.
+        # cpu: 18,000 training images for 5 epochs; the committed run trained the four networks in 185 s.
         "cpu": dict(
             epochs=5,
             batch_size=128,

@@ -39,7 +39,7 @@ def _code(nb) -> str:
 
 
 def test_the_notebooks_exist():
-    assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "07"]
+    assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
     assert {p.stem for p in NOTEBOOKS} <= set(NOTEBOOK_PROFILES)
 
 
