@@ -1,23 +1,26 @@
 """Notebook 07 executed at the smoke profile: the claims it makes, read from its metrics JSON.
 
-Thresholds come from smoke runs of the notebook on the CIFAR-10 JPEG copy (2-core CPU), seeds 0/1/2
-(3,000 training images = 2,700 train + 300 validation, 1,000 test images, width 8, depths 8 and 20,
-2 epochs of SGD + Nesterov momentum under one-cycle, peak lr 0.05):
+Thresholds come from smoke runs of the notebook on the CIFAR-10 JPEG copy (2-core CPU, one thread
+per process as `make test` runs it), seeds 0/1/2 (3,000 training images = 2,700 train + 300
+validation, 1,000 test images, width 8, depths 8 and 20, 3 epochs of SGD + Nesterov momentum under
+one-cycle, peak lr 0.05):
   training loss of the last epoch   plain-8   plain-20   residual-8   residual-20
-    seed 0                          1.9029    1.9861     1.8437       1.8102
-    seed 1                          1.8466    1.9884     1.8775       1.9405
-    seed 2                          1.8930    2.0492     1.8855       1.9974
-  plain-20 - residual-20: +0.176 / +0.048 / +0.052; plain-20 - plain-8: +0.083 / +0.142 / +0.156
-  residual-20 - residual-8: -0.034 / +0.063 / +0.112, so at this budget depth costs the residual
-  networks less than the plain ones at every seed (by 0.117 / 0.079 / 0.044), but at seeds 1 and 2
-  the deep residual network still ends above the shallow one: no test claims it does not
+    seed 0                          1.7919    1.9094     1.7453       1.7076
+    seed 1                          1.7295    1.9495     1.6833       1.8202
+    seed 2                          1.7616    1.9104     1.7559       1.7508
+  plain-20 - residual-20: +0.202 / +0.129 / +0.160; plain-20 - plain-8: +0.118 / +0.220 / +0.149
+  residual-20 - residual-8: -0.038 / +0.137 / -0.005, so depth costs the residual networks less
+  than the plain ones at every seed (by 0.156 / 0.083 / 0.154); at seed 1 the deep residual
+  network still ends above the shallow one, so no test claims it does not
   validation accuracy (chosen epoch), plain-8 / plain-20 / residual-8 / residual-20:
-    30.3 / 25.3 / 37.0 / 35.3 %, 33.3 / 27.0 / 32.3 / 28.7 %, 30.0 / 22.0 / 30.3 / 21.3 %
-  validation chose residual-8 at every seed; its test accuracy 32.7 / 31.5 / 31.5 %
+    33.7 / 30.3 / 40.0 / 38.7 %, 34.7 / 24.7 / 43.3 / 32.3 %, 31.0 / 32.0 / 30.7 / 35.7 %
+  validation chose residual-8, residual-8, residual-20; test accuracy 33.9 / 39.7 / 37.6 %
   gradient norms at initialisation, largest / smallest over the 19 convolutions of the 20-layer
   networks: plain 5.7 / 9.6 / 6.8, residual 3.7 / 2.8 / 2.9
-The inequalities are the notebook's claims, each true at all three seeds; the accuracy bound sits
-below the worst seed (30.3 % validation, 31.5 % test) and well above chance (10 %).
+At 2 epochs the deep plain network ended below the deep residual one at seed 1 (1.9879 against
+1.9978, one thread), so the smoke profile trains 3. The inequalities are the notebook's claims,
+each true at all three seeds; the accuracy bound sits below the worst seed (35.7 % validation,
+33.9 % test) and well above chance (10 %).
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ def test_validation_and_test_accuracies(nb07):
     # validation chose the ResNet: the better of the two residual networks on validation
     assert nb07["resnet_choice"] in ("res_shallow", "res_deep")
     assert nb07["resnet_val_acc"] == max(nb07["res_shallow_val_acc"], nb07["res_deep_val_acc"])
-    assert nb07["resnet_val_acc"] > 0.25 and nb07["resnet_test_acc"] > 0.25
+    assert nb07["resnet_val_acc"] > 0.30 and nb07["resnet_test_acc"] > 0.30
 
 
 def test_reloaded_model_predicts_the_same_and_resume_repeats_the_run(nb07):
