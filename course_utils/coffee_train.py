@@ -78,19 +78,23 @@ def time_batch_sizes(
     steps: int = 2,
     device="cpu",
     epoch_images: int | None = None,
+    optimizer_fn=make_optimizer,
 ) -> list[dict]:
     """Seconds per optimizer step and images per second for each batch size.
 
-    Each size gets a fresh model from ``model_fn`` (same seed), one warm-up step and then
-    ``steps`` timed steps on the given (already normalised) images. ``epoch_images`` turns the
-    rate into an estimated epoch time.
+    Each size gets a fresh model from ``model_fn`` (same seed) and its optimizer from
+    ``optimizer_fn(model, lr)`` (05's Adam by default), one warm-up step and then ``steps`` timed
+    steps on the given (already normalised) images. ``epoch_images`` turns the rate into an
+    estimated epoch time.
+
+    Introduced in notebook 05; notebook 06 times batch size 1 with it.
     """
     device = torch.device(device)
     rows = []
     for bs in batch_sizes:
         torch.manual_seed(0)
         model = model_fn().to(device).train()
-        optimizer = make_optimizer(model, lr)
+        optimizer = optimizer_fn(model, lr)
         times = []
         for step in range(steps + 1):
             idx = torch.arange(step * bs, (step + 1) * bs) % len(images)

@@ -87,14 +87,12 @@ def collapse_to_linear(model: nn.Module, input_shape=(3, 32, 32)) -> nn.Linear:
     Introduced in notebook 06.
     """
     n = math.prod(input_shape)
+    unit_images = torch.eye(n, dtype=torch.float64).reshape(n, *input_shape)
     model = model.eval().double()
     try:
         with torch.no_grad():
             bias = model(torch.zeros(1, *input_shape, dtype=torch.float64))[0]
-            columns = [
-                model(torch.eye(n, dtype=torch.float64)[start : start + 512].reshape(-1, *input_shape)) - bias
-                for start in range(0, n, 512)
-            ]
+            columns = [model(chunk) - bias for chunk in unit_images.split(512)]
     finally:
         model.float()
     weight = torch.cat(columns).T  # (outputs, inputs)
