@@ -20,6 +20,7 @@ from torchvision.transforms import v2
 
 from . import data
 from .images import load_rgb, pixel_hash
+from .loaders import first_batches
 
 # VGG's customary ImageNet statistics. Training from scratch would work with the coffee photos'
 # own statistics too; what matters is that training and testing normalise the same way.
@@ -262,10 +263,13 @@ def cached_dataset(samples: list[Sample], image_size: int, transform) -> CachedI
     return CachedImages(decode(samples, image_size), [s.label for s in samples], transform, samples)
 
 
-def make_loaders(train_set: Dataset, *eval_sets: Dataset, batch_size: int, eval_batch_size: int = 64) -> list:
+def make_loaders(
+    train_set: Dataset, *eval_sets: Dataset, batch_size: int, eval_batch_size: int = 64, max_batches: int | None = None
+) -> list:
     """A shuffled training loader and an ordered loader for each evaluation set; no worker
     processes, since the data are already decoded and the model is the bottleneck. The shuffle
-    draws from torch's global RNG, so ``seed_everything`` before training repeats the run."""
-    return [DataLoader(train_set, batch_size=batch_size, shuffle=True)] + [
-        DataLoader(s, batch_size=eval_batch_size, shuffle=False) for s in eval_sets
-    ]
+    draws from torch's global RNG, so ``seed_everything`` before training repeats the run.
+    ``max_batches`` caps every pass of each loader (the notebook's ``max_steps``)."""
+    loaders = [DataLoader(train_set, batch_size=batch_size, shuffle=True)]
+    loaders += [DataLoader(s, batch_size=eval_batch_size, shuffle=False) for s in eval_sets]
+    return [first_batches(loader, max_batches) for loader in loaders]

@@ -3,6 +3,7 @@ and a fast path that holds a whole split as uint8 tensors and works on whole bat
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 
@@ -145,7 +146,8 @@ class TensorLoader:
     Per pass one shuffle; per batch: crop/flip (if ``augment``), scale to [0, 1], normalise. No
     per-image PIL work and no worker processes, so small models stop waiting for data. Like a
     DataLoader without a generator, each pass draws its random seed from torch's global RNG, so
-    ``seed_everything(seed)`` before a training run repeats it exactly.
+    ``seed_everything(seed)`` before a training run repeats it exactly. ``max_batches`` ends every
+    pass after that many batches (a notebook's ``max_steps``); ``variant`` keeps it.
 
     Introduced in notebook 01.
     """
@@ -160,20 +162,30 @@ class TensorLoader:
         augment: bool = False,
         padding: int = 4,
         device="cpu",
+        max_batches: int | None = None,
     ):
         self.settings = dict(
-            batch_size=batch_size, mean=mean, std=std, shuffle=shuffle, augment=augment, padding=padding, device=device
+            batch_size=batch_size,
+            mean=mean,
+            std=std,
+            shuffle=shuffle,
+            augment=augment,
+            padding=padding,
+            device=device,
+            max_batches=max_batches,
         )
         self.device = torch.device(device)
         self.images = split.images.to(self.device)
         self.targets = split.targets.to(self.device)
         self.batch_size, self.shuffle, self.augment, self.padding = batch_size, shuffle, augment, padding
+        self.max_batches = max_batches
         self.mean = torch.tensor(mean, device=self.device).view(1, -1, 1, 1)
         self.std = torch.tensor(std, device=self.device).view(1, -1, 1, 1)
         self.dataset = split  # len(loader.dataset) is the number of images, as with a DataLoader
 
     def __len__(self) -> int:
-        return -(-len(self.targets) // self.batch_size)
+        batches = -(-len(self.targets) // self.batch_size)
+        return batches if self.max_batches is None else min(batches, self.max_batches)
 
     def variant(self, split: Split | None = None, **changes) -> TensorLoader:
         """A new loader with this one's settings, over ``split`` (default: the same images) and
@@ -187,13 +199,39 @@ class TensorLoader:
             generator = torch.Generator().manual_seed(int(torch.randint(2**62, ()).item()))
         order = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
         order = order.to(self.device)
-        for start in range(0, n, self.batch_size):
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
             idx = order[start : start + self.batch_size]
             x = self.images[idx]
             if self.augment:
                 x = random_crop_flip(x, self.padding, generator)
             x = (x.float().div_(255) - self.mean) / self.std
             yield x, self.targets[idx]
+
+
+class FirstBatches:
+    """The first ``max_batches`` batches of a DataLoader on every pass (the plain path's
+    ``max_steps``); ``len`` and ``dataset`` answer as the DataLoader's would for those batches.
+
+    Introduced in notebook 01.
+    """
+
+    def __init__(self, loader: DataLoader, max_batches: int):
+        self.loader, self.max_batches, self.dataset = loader, max_batches, loader.dataset
+
+    def __len__(self) -> int:
+        return min(len(self.loader), self.max_batches)
+
+    def __iter__(self):
+        return itertools.islice(iter(self.loader), self.max_batches)
+
+
+def first_batches(loader, max_batches: int | None):
+    """``loader`` capped at ``max_batches`` batches a pass; unchanged when ``max_batches`` is None."""
+    if max_batches is None:
+        return loader
+    if isinstance(loader, TensorLoader):
+        return loader.variant(max_batches=max_batches)
+    return FirstBatches(loader, max_batches)
 
 
 def permute_pixels(images: torch.Tensor, permutation: torch.Tensor) -> torch.Tensor:
@@ -215,10 +253,12 @@ def mnist_loaders(
     train_limit: int | None = None,
     test_limit: int | None = None,
     permutation=None,
+    max_batches: int | None = None,
 ):
     """(train, test, data_source) for MNIST (notebooks 01 and 02), optionally with every image's
     pixels permuted. ``fast=False`` is torchvision's dataset with a per-image transform and a
-    DataLoader; ``fast=True`` the same images as uint8 tensors (``TensorLoader``)."""
+    DataLoader; ``fast=True`` the same images as uint8 tensors (``TensorLoader``). ``max_batches``
+    caps every pass of both loaders (a notebook's ``max_steps``)."""
     mean, std = data.MNIST_MEAN, data.MNIST_STD
     if fast:
         train, test = (
@@ -226,9 +266,10 @@ def mnist_loaders(
         )
         if permutation is not None:
             train.images, test.images = (permute_pixels(s.images, permutation) for s in (train, test))
+        dev = _tensor_device(device)
         return (
-            TensorLoader(train, batch_size, mean, std, shuffle=True, device=_tensor_device(device)),
-            TensorLoader(test, 1000, mean, std, device=_tensor_device(device)),
+            TensorLoader(train, batch_size, mean, std, shuffle=True, device=dev, max_batches=max_batches),
+            TensorLoader(test, 1000, mean, std, device=dev, max_batches=max_batches),
             train.source,
         )
     steps = [transforms.ToTensor(), transforms.Normalize(mean, std)]
@@ -237,8 +278,8 @@ def mnist_loaders(
     train_ds, source = torchvision_dataset("mnist", True, data_root, transforms.Compose(steps), train_limit, seed)
     test_ds, _ = torchvision_dataset("mnist", False, data_root, transforms.Compose(steps), test_limit, seed)
     return (
-        DataLoader(train_ds, batch_size=batch_size, shuffle=True),
-        DataLoader(test_ds, batch_size=1000, shuffle=False),
+        first_batches(DataLoader(train_ds, batch_size=batch_size, shuffle=True), max_batches),
+        first_batches(DataLoader(test_ds, batch_size=1000, shuffle=False), max_batches),
         source,
     )
 
@@ -256,12 +297,14 @@ def cifar_loaders(
     train_limit: int | None = None,
     val_fraction: float = 0.1,
     test_limit: int | None = None,
+    max_batches: int | None = None,
 ):
     """(train, validation, test, data_source) for CIFAR-10 (notebooks 03, 04, 06, 07).
 
     ``train_limit`` training images (all when None) are split, seeded and class-balanced, into
     training and ``val_fraction`` validation images. Validation and test get the test transform
     (normalise only); only training is augmented (``augment``: random crop with padding 4, flip).
+    ``max_batches`` caps every pass of all three loaders (a notebook's ``max_steps``).
     """
     source = data.ensure_cifar10(data_root).source
     targets = _cifar_dataset(True, data_root)[0].targets
@@ -276,9 +319,11 @@ def cifar_loaders(
             shuffle=True,
             augment=augment,
             device=dev,
+            max_batches=max_batches,
         )
-        val = TensorLoader(load_split("cifar10", True, data_root, indices=val_idx), 1000, mean, std, device=dev)
-        test = TensorLoader(load_split("cifar10", False, data_root, test_limit, seed), 1000, mean, std, device=dev)
+        evaluation = dict(batch_size=1000, mean=mean, std=std, device=dev, max_batches=max_batches)
+        val = TensorLoader(load_split("cifar10", True, data_root, indices=val_idx), **evaluation)
+        test = TensorLoader(load_split("cifar10", False, data_root, test_limit, seed), **evaluation)
         return train, val, test, source
     test_tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)])
     crop_flip = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
@@ -287,9 +332,9 @@ def cifar_loaders(
     val_ds, _ = torchvision_dataset("cifar10", True, data_root, test_tf, indices=val_idx)
     test_ds, _ = torchvision_dataset("cifar10", False, data_root, test_tf, test_limit, seed)
     return (
-        DataLoader(train_ds, batch_size=batch_size, shuffle=True),
-        DataLoader(val_ds, batch_size=1000),
-        DataLoader(test_ds, batch_size=1000),
+        first_batches(DataLoader(train_ds, batch_size=batch_size, shuffle=True), max_batches),
+        first_batches(DataLoader(val_ds, batch_size=1000), max_batches),
+        first_batches(DataLoader(test_ds, batch_size=1000), max_batches),
         source,
     )
 

@@ -111,12 +111,16 @@ def setup(
     seed: int = 0,
     data_root: str | None = None,
     metrics_path: str | None = None,
+    max_steps: int | None = None,
     verbose: bool = True,
     **overrides,
 ) -> Settings:
     """Resolve a notebook's parameters against its profile, seed everything, print the result.
 
     Every override that is ``None`` is taken from the profile table in ``profiles.py``.
+    ``max_steps`` (None: no cap) is for dry runs of a profile: the notebook caps every pass over a
+    loader at that many batches (optimizer steps per epoch and evaluation batches alike), and it
+    caps ``timing_steps`` here, so that a CPU can execute the ``full`` path at full size.
     """
     if notebook not in NOTEBOOK_PROFILES:
         raise ValueError(f"Unknown notebook {notebook!r}: one of {', '.join(NOTEBOOK_PROFILES)}.")
@@ -132,6 +136,9 @@ def setup(
     for key in ("epochs", "batch_size", "train_limit", "test_limit"):
         if key in resolved:
             _check_count(key, resolved[key])
+    _check_count("max_steps", max_steps)
+    if max_steps is not None and "timing_steps" in resolved:
+        resolved["timing_steps"] = min(resolved["timing_steps"], max_steps)
     cfg = Settings(
         notebook=notebook,
         profile=name,
@@ -141,6 +148,7 @@ def setup(
         torch=torch.__version__,
         data_root=data_root,
         metrics_path=metrics_path,
+        max_steps=max_steps,
         **resolved,
     )
     seed_everything(seed)

@@ -68,6 +68,34 @@ def test_tensor_loader_shuffles_from_the_global_seed(mirror):
     assert not torch.equal(first, second)  # a new order next epoch
 
 
+def test_max_batches_caps_every_pass_and_survives_variant(mirror):
+    """A notebook's max_steps: the first batches of the same order; len() agrees, so schedulers
+    that count steps from len(loader) fit the capped run."""
+    split = loaders.load_split("mnist", False, limit=1_000)
+    full = loaders.TensorLoader(split, 64, data.MNIST_MEAN, data.MNIST_STD, shuffle=True)
+    capped = loaders.first_batches(full, 3)
+    assert len(full) == 16 and len(capped) == 3 and capped.max_batches == 3
+    seed_everything(1)
+    whole = [y for _, y in full]
+    seed_everything(1)
+    first = [y for _, y in capped]
+    assert len(first) == 3 and all(torch.equal(a, b) for a, b in zip(first, whole))
+    assert len(capped.variant(shuffle=False)) == 3  # 06 and 07 derive loaders with variant
+    assert len(capped.variant(batch_size=500)) == 2  # never more batches than the images give
+    assert loaders.first_batches(full, None) is full
+
+
+def test_max_batches_caps_the_plain_path_and_all_loaders(mirror):
+    sizes = dict(batch_size=50, mean=data.CIFAR_HALF, std=data.CIFAR_HALF, train_limit=1_000, test_limit=3_000)
+    for fast in (True, False):
+        train, val, test, _ = loaders.cifar_loaders(fast=fast, max_batches=2, **sizes)
+        assert [len(loader) for loader in (train, val, test)] == [2, 1, 2]  # val: 100 images, one batch of 1000
+        assert [len(list(loader)) for loader in (train, val, test)] == [2, 1, 2]
+        assert len(train.dataset) == 900 and len(test.dataset) == 3_000  # the data stay whole
+    plain_train, plain_test, _ = loaders.mnist_loaders(fast=False, batch_size=100, train_limit=1_000, max_batches=1)
+    assert isinstance(plain_train, loaders.FirstBatches) and len(list(plain_train)) == len(plain_test) == 1
+
+
 def test_cifar_validation_split_is_carved_out_of_training_with_the_test_transform(mirror):
     sizes = dict(batch_size=50, mean=data.CIFAR_HALF, std=data.CIFAR_HALF, train_limit=1_000, val_fraction=0.2)
     train, val, test, source = loaders.cifar_loaders(augment=True, test_limit=200, **sizes)

@@ -18,6 +18,7 @@ CONTRACT = {
     "seed",
     "data_root",
     "metrics_path",
+    "max_steps",
     "epochs",
     "batch_size",
     "train_limit",

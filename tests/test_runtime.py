@@ -80,6 +80,16 @@ def test_setup_rejects_bad_values(kwargs, message):
         setup("01_mnist_fc_vs_cnn", verbose=False, **kwargs)
 
 
+def test_max_steps_is_shown_and_caps_timing_steps(capsys):
+    cfg = setup("05_coffee_beans_vgg16", profile="full", max_steps=2)
+    assert cfg.max_steps == 2 and cfg.timing_steps == 2  # full times 5 steps per batch size
+    assert "max_steps" in capsys.readouterr().out
+    assert setup("05_coffee_beans_vgg16", profile="full", verbose=False).max_steps is None
+    assert setup("05_coffee_beans_vgg16", profile="full", verbose=False).timing_steps == 5
+    with pytest.raises(ValueError, match="max_steps must be a positive integer"):
+        setup("01_mnist_fc_vs_cnn", verbose=False, max_steps=0)
+
+
 def test_setup_rejects_unknown_notebook():
     with pytest.raises(ValueError, match="01_mnist_fc_vs_cnn"):
         setup("06_nothing", verbose=False)
