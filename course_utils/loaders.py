@@ -211,8 +211,6 @@ class TensorLoader:
 class FirstBatches:
     """The first ``max_batches`` batches of a DataLoader on every pass (the plain path's
     ``max_steps``); ``len`` and ``dataset`` answer as the DataLoader's would for those batches.
-
-    Introduced in notebook 01.
     """
 
     def __init__(self, loader: DataLoader, max_batches: int):
@@ -226,7 +224,10 @@ class FirstBatches:
 
 
 def first_batches(loader, max_batches: int | None):
-    """``loader`` capped at ``max_batches`` batches a pass; unchanged when ``max_batches`` is None."""
+    """``loader`` capped at ``max_batches`` batches a pass; unchanged when ``max_batches`` is None.
+
+    Introduced in notebook 05 (its published-test loader); the loader factories apply it too.
+    """
     if max_batches is None:
         return loader
     if isinstance(loader, TensorLoader):

@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = "02_mnist_pixel_permutation"
 HARNESS = ("torch", "torchvision", "papermill", "ipykernel")  # pinned; everything else is pip's choice
@@ -35,7 +37,10 @@ def files_under(folder: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in files}
 
 
-def test_a_notebook_runs_from_a_non_editable_install(tmp_path, mirror):
+@pytest.fixture
+def installed(tmp_path):
+    """(python, site-packages) of a fresh venv with the package installed, not editable; the venv
+    (about 6 GB with torch's CUDA libraries) is removed afterwards."""
     # What an sdist holds, copied, so that pip's build leaves nothing in the checkout.
     source = tmp_path / "source"
     source.mkdir()
@@ -46,18 +51,20 @@ def test_a_notebook_runs_from_a_non_editable_install(tmp_path, mirror):
     constraints.write_text("\n".join(pins(HARNESS[:2])) + "\n")
 
     env_dir = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
-    python = env_dir / "bin" / "python"
-    install = [str(python), "-m", "pip", "install", "--quiet", str(source), *pins(HARNESS[2:]), "-c", str(constraints)]
-    subprocess.run(install, check=True)
-    site = Path(
-        subprocess.run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    )
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
+        python = env_dir / "bin" / "python"
+        install = [str(python), "-m", "pip", "install", "-q", str(source), *pins(HARNESS[2:]), "-c", str(constraints)]
+        subprocess.run(install, check=True)
+        where = [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+        site = Path(subprocess.run(where, check=True, capture_output=True, text=True).stdout.strip())
+        yield python, site
+    finally:
+        shutil.rmtree(env_dir, ignore_errors=True)
+
+
+def test_a_notebook_runs_from_a_non_editable_install(installed, tmp_path, mirror):
+    python, site = installed
     assert (site / "course_utils" / "__init__.py").is_file()  # a copy, not a link to the checkout
     assert not list(site.glob("__editable__*")) and not list(site.glob("*.egg-link"))
 
