@@ -93,13 +93,12 @@ def _shown(value):
     return value
 
 
-def _check_count(name: str, value, allow_none: bool = True) -> None:
-    if value is None and allow_none:
+def _check_count(name: str, value, none_means: str | None = "take it from the profile") -> None:
+    if value is None and none_means is not None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(
-            f"{name} must be a positive integer{' or None (take it from the profile)' if allow_none else ''}, "
-            f"got {value!r}."
+            f"{name} must be a positive integer{f' or None ({none_means})' if none_means else ''}, got {value!r}."
         )
 
 
@@ -136,7 +135,7 @@ def setup(
     for key in ("epochs", "batch_size", "train_limit", "test_limit"):
         if key in resolved:
             _check_count(key, resolved[key])
-    _check_count("max_steps", max_steps)
+    _check_count("max_steps", max_steps, none_means="no cap")
     if max_steps is not None and "timing_steps" in resolved:
         resolved["timing_steps"] = min(resolved["timing_steps"], max_steps)
     cfg = Settings(
