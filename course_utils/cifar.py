@@ -17,6 +17,15 @@ from .training import History, evaluate, fit
 CLASSES = data.CIFAR10_CLASSES
 
 
+def dataset_name(data_source: str) -> str:
+    """How printed results name the data: "the JPEG copy of CIFAR-10" for the mirror's lossy copy
+    (its numbers are not official CIFAR-10 results), else "CIFAR-10".
+
+    Introduced in notebook 03.
+    """
+    return "the JPEG copy of CIFAR-10" if data_source == data.SOURCE_CIFAR_JPEG else "CIFAR-10"
+
+
 def channel_mean_std(images: torch.Tensor, chunk: int = 5000) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-channel mean and std over every pixel of uint8 images (N, C, H, W), scaled to [0, 1].
 

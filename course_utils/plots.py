@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -128,6 +130,26 @@ def plot_batch_losses(losses: dict[str, list[float]], smooth: int = 20, title: s
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def plot_runs(runs: dict, title: str, max_loss: float = 2 * math.log(10)):
+    """Training loss of every batch (smoothed) and validation accuracy per epoch, one line per run
+    (``runs``: name to History). The loss axis stops at ``max_loss`` (twice a uniform guess over 10
+    classes), so that a diverging run leaves through the top instead of squashing the others.
+
+    Introduced in notebook 06.
+    """
+    steps = len(next(iter(runs.values())).batch_loss)
+    fig = plot_batch_losses({n: h.batch_loss for n, h in runs.items()}, smooth=max(2, steps // 15), title=title)
+    fig.axes[0].set_ylim(0, max_loss)
+    fig2, ax = plt.subplots(figsize=(8, 3))
+    for name, h in runs.items():
+        ax.plot(h.epoch, h.val_acc, marker="o", label=name)
+    ax.set(xlabel="epoch", ylabel="validation accuracy", title=title)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig, fig2
 
 
 def plot_confusion(cm: torch.Tensor, class_names, title: str = "confusion matrix", normalize: bool = False):

@@ -48,7 +48,7 @@ _OPTIM = dict(
 )
 
 # 07: notebook 04's recipe (SGD, Nesterov momentum, weight decay, one-cycle) for every network.
-_RESNETS = dict(momentum=0.9, weight_decay=5e-4, val_fraction=0.1)
+_RESNETS = _CIFAR_VGG
 
 NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
     "01_mnist_fc_vs_cnn": _MNIST,
