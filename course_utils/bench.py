@@ -1,20 +1,25 @@
 """Benchmark: the course's fast data path against a plain per-image DataLoader loop.
 
-    python -m course_utils.bench [--steps 300] [--device cpu] [--cases ...] [--notebooks]
+    python -m course_utils.bench [--steps 300] [--rounds 3] [--device cpu] [--cases ...] [--notebooks]
 
 For each case, in one process, the same model (same initial weights) trains for the same number
 of steps on the same data, after 20 untimed warm-up steps each: (a) the way course material
 usually writes it (torchvision dataset, per-image transforms, DataLoader, ``loss.item()`` every
 batch); (b) with ``TensorLoader`` and the loop ``fit`` runs on that device (uint8 tensors on the
 device, batch-wise normalise/augment; on a GPU also mixed precision and one sync per epoch).
-It prints images per second of each and the ratio b/a. ``--notebooks`` also times every notebook
-at the smoke profile.
+The two loops take turns for ``rounds`` rounds, each starting from the same initial weights,
+because a shared 2-core machine runs the same loop up to twice as fast at one moment as at the
+next: the median round of each loop is printed (images per second), their ratio b/a, and the
+lowest and highest ratio of a single round. ``--notebooks`` also times every notebook at the
+smoke profile.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
+import statistics
 import tempfile
 import time
 
@@ -85,7 +90,7 @@ def fast_loop(model, loader, warmup_loader, loss_fn, device) -> float:
     return len(loader) * loader.batch_size / (time.perf_counter() - start)
 
 
-def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup: int = 20) -> dict:
+def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup: int = 20, rounds: int = 3) -> dict:
     dataset, make_model, loss_fn, mean, std, augment, batch = CASES[name]
     n = steps * batch
     aug = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
@@ -105,16 +110,24 @@ def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup:
     seed_everything(seed)
     model = make_model().to(device)
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    plain_ips = plain_loop(model, plain, steps, loss_fn, device, warmup)
-    model.load_state_dict(state)
-    fast_ips = fast_loop(model, fast, warm_loader, loss_fn, device)
+    plain_runs, fast_runs = [], []
+    for _ in range(rounds):
+        model.load_state_dict(state)
+        plain_runs.append(plain_loop(model, plain, steps, loss_fn, device, warmup))
+        model.load_state_dict(state)
+        fast_runs.append(fast_loop(model, fast, warm_loader, loss_fn, device))
+    round_ratios = [f / p for f, p in zip(fast_runs, plain_runs)]
+    plain_ips, fast_ips = statistics.median(plain_runs), statistics.median(fast_runs)
     return {
         "case": name,
         "steps": steps,
         "batch": batch,
+        "rounds": rounds,
         "plain_ips": plain_ips,
         "fast_ips": fast_ips,
         "ratio": fast_ips / plain_ips,
+        "ratio_low": min(round_ratios),
+        "ratio_high": max(round_ratios),
         "fast_setup_s": setup_s,
         "data_source": source,
     }
@@ -123,6 +136,7 @@ def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=300, help="timed optimiser steps per loop (default 300)")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each loop takes; the median counts (default 3)")
     parser.add_argument("--device", default=None)
     parser.add_argument(
         "--cases",
@@ -134,16 +148,26 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--notebooks", action="store_true", help="also time each notebook at the smoke profile")
     args = parser.parse_args(argv)
+    if args.steps < 1 or args.rounds < 1:
+        parser.error(f"--steps and --rounds must be at least 1, got --steps {args.steps} --rounds {args.rounds}")
+    # The loops' progress bars would print between the rows of the table.
+    os.environ["COURSE_PROGRESS"] = "0"
     device = pick_device(args.device)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
-    print(f"{'case':<16}{'steps':>6}{'batch':>6}{'plain img/s':>13}{'fast img/s':>12}{'ratio':>7}{'fast setup s':>14}")
+    print(f"{args.rounds} rounds of {args.steps} timed steps per loop; img/s is the median round")
+    print(
+        f"{'case':<16}{'batch':>6}{'plain img/s':>13}{'fast img/s':>12}{'ratio':>7}{'round ratios':>14}"
+        f"{'fast setup s':>14}"
+    )
+    start = time.perf_counter()
     for name in args.cases:
-        r = run_case(name, args.steps, device)
+        r = run_case(name, args.steps, device, rounds=args.rounds)
         print(
-            f"{r['case']:<16}{r['steps']:>6}{r['batch']:>6}{r['plain_ips']:>13.0f}{r['fast_ips']:>12.0f}"
-            f"{r['ratio']:>7.1f}{r['fast_setup_s']:>14.1f}",
+            f"{r['case']:<16}{r['batch']:>6}{r['plain_ips']:>13.0f}{r['fast_ips']:>12.0f}{r['ratio']:>7.1f}"
+            f"{r['ratio_low']:>8.1f}-{r['ratio_high']:<5.1f}{r['fast_setup_s']:>14.1f}",
             flush=True,
         )
+    print(f"benchmark wall time {time.perf_counter() - start:.1f} s")
     if args.notebooks:
         from .course import execute, notebooks, results_table
 

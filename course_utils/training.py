@@ -51,8 +51,9 @@ def train_one_epoch(model: nn.Module, loader, optimizer, loss_fn=F.cross_entropy
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        batch_losses.append(loss.item())
-        total_loss += loss.item() * len(y)
+        batch_loss = loss.item()
+        batch_losses.append(batch_loss)
+        total_loss += batch_loss * len(y)
         correct += (out.argmax(1) == y).sum().item()
         seen += len(y)
     return total_loss / seen, correct / seen, batch_losses

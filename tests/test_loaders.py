@@ -43,6 +43,26 @@ def test_padding_zero_only_flips():
     assert 0.35 < same < 0.65
 
 
+@pytest.mark.parametrize("shape, padding", [((64, 3, 32, 32), 4), ((7, 1, 8, 8), 2), ((5, 3, 6, 9), 0)])
+def test_random_crop_flip_equals_indexing_by_image_row_and_column(shape, padding):
+    """The flat index_select gives the images, and the memory layout, of the plainer formulation
+    it replaced (the layout picks the convolution kernels, so the notebooks' numbers stay)."""
+    x = torch.randint(0, 256, shape, dtype=torch.uint8, generator=torch.Generator().manual_seed(5))
+    g = torch.Generator().manual_seed(3)
+    n, _, h, w = shape
+    dy = torch.randint(0, 2 * padding + 1, (n,), generator=g)
+    dx = torch.randint(0, 2 * padding + 1, (n,), generator=g)
+    flip = torch.rand(n, generator=g) < 0.5
+    rows = dy[:, None] + torch.arange(h)
+    cols = dx[:, None] + torch.arange(w)
+    cols = torch.where(flip[:, None], cols.flip(1), cols)
+    padded = F.pad(x, (padding,) * 4).permute(0, 2, 3, 1)
+    expected = padded[torch.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+    out = loaders.random_crop_flip(x, padding, torch.Generator().manual_seed(3))
+    assert torch.equal(out, expected)
+    assert out.stride() == expected.stride()
+
+
 def test_fast_and_plain_mnist_batches_agree(mirror):
     sizes = dict(batch_size=100, train_limit=2_000, test_limit=1_000, seed=0)
     fast_train, fast_test, source = loaders.mnist_loaders(fast=True, **sizes)

@@ -1,0 +1,23 @@
+"""The speed benchmark runs, and reports what it timed."""
+
+import pytest
+import torch
+
+from course_utils import bench
+
+
+def test_run_case_times_both_loops_in_rounds(mirror):
+    r = bench.run_case("MNIST CNN", steps=4, device=torch.device("cpu"), warmup=2, rounds=3)
+    assert r["rounds"] == 3 and r["steps"] == 4 and r["batch"] == 64
+    assert r["plain_ips"] > 0 and r["fast_ips"] > 0
+    assert r["ratio"] == pytest.approx(r["fast_ips"] / r["plain_ips"])
+    assert 0 < r["ratio_low"] <= r["ratio_high"]
+    assert r["data_source"]
+
+
+@pytest.mark.parametrize("flag", ["--steps", "--rounds"])
+def test_main_refuses_zero(flag, capsys):
+    with pytest.raises(SystemExit) as stop:
+        bench.main([flag, "0"])
+    assert stop.value.code == 2
+    assert "must be at least 1" in capsys.readouterr().err
