@@ -37,6 +37,25 @@ def notebooks() -> list[Path]:
     return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
+def resolve(names: list[str]) -> list[Path]:
+    """The notebooks ``names`` mean: a path to a notebook, or a course notebook's name with or
+    without ``.ipynb``, or the start of one name (``04``). Raises ValueError, naming the course's
+    notebooks, for a name that matches none or several."""
+    chosen = []
+    for name in names:
+        path = Path(name)
+        if path.suffix == ".ipynb" and path.is_file():
+            chosen.append(path)
+            continue
+        matches = [nb for nb in notebooks() if nb.name == path.name or nb.stem.startswith(path.name)]
+        if len(matches) != 1:
+            found = "matches " + ", ".join(nb.stem for nb in matches) if matches else "is no notebook"
+            listed = ", ".join(nb.stem for nb in notebooks())
+            raise ValueError(f"{name!r} {found}; give a path or one of: {listed} (or its number)")
+        chosen.append(matches[0])
+    return chosen
+
+
 # The kernel's own log (for example the warning that it runs over TCP on localhost) is noise here.
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 PROGRESS_LINE = re.compile(r"^(epoch \d+/\d+|kept the weights|stopped early)")
@@ -168,11 +187,13 @@ def main(argv=None) -> int:
         action="store_true",
         help="copy the executed notebooks over notebooks/ (refreshes the committed outputs)",
     )
-    parser.add_argument("notebooks", nargs="*", help="names or paths; default: all")
+    parser.add_argument("notebooks", nargs="*", help="names, numbers (04) or paths; default: all")
     args = parser.parse_args(argv)
     out = Path(args.out or REPO_ROOT / "runs" / time.strftime("%Y%m%d-%H%M%S"))
-    chosen = [Path(n).with_suffix(".ipynb") if not n.endswith(".ipynb") else Path(n) for n in args.notebooks]
-    chosen = [n if n.exists() else NOTEBOOKS_DIR / n.name for n in chosen] or notebooks()
+    try:
+        chosen = resolve(args.notebooks) or notebooks()
+    except ValueError as error:
+        parser.error(str(error))
     from papermill.exceptions import PapermillExecutionError
 
     rows, start = [], time.perf_counter()

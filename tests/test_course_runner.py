@@ -4,6 +4,7 @@ named with its executed copy, without hiding the others."""
 import io
 
 import nbformat
+import pytest
 
 from course_utils import course
 
@@ -45,3 +46,18 @@ def test_a_failed_notebook_is_reported_and_the_others_still_run(tmp_path, capsys
     assert "ValueError: a broken cell" in printed
     assert "99_fine                      smoke" in printed
     assert "all notebooks, wall time" in printed
+
+
+def test_notebooks_are_chosen_by_number_name_or_path():
+    vgg = course.NOTEBOOKS_DIR / "04_cifar10_vgg.ipynb"
+    assert course.resolve(["04"]) == [vgg]
+    assert course.resolve(["04_cifar10_vgg", "04_cifar10_vgg.ipynb", str(vgg)]) == [vgg] * 3
+
+
+@pytest.mark.parametrize("name, says", [("4", "is no notebook"), ("0", "matches 01_mnist_fc_vs_cnn, ")])
+def test_an_unknown_or_ambiguous_name_lists_the_notebooks(name, says, capsys):
+    with pytest.raises(SystemExit) as stop:
+        course.main([name])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and "07_residual_networks" in err
