@@ -1,6 +1,7 @@
 """Benchmark: the course's fast data path against a plain per-image DataLoader loop.
 
-    python -m course_utils.bench [--steps 300] [--rounds 3] [--device cpu] [--cases ...] [--notebooks]
+    python -m course_utils.bench [--steps 300] [--rounds 3] [--device cpu] [--cases ...] [--breakdown]
+                                 [--notebooks]
 
 For each case, in one process, the same model (same initial weights) trains for the same number
 of steps on the same data, after 20 untimed warm-up steps each: (a) the way course material
@@ -10,8 +11,13 @@ device, batch-wise normalise/augment; on a GPU also mixed precision and one sync
 The two loops take turns for ``rounds`` rounds, each starting from the same initial weights,
 because a shared 2-core machine runs the same loop up to twice as fast at one moment as at the
 next: the median round of each loop is printed (images per second), their ratio b/a, and the
-lowest and highest ratio of a single round. ``--notebooks`` also times every notebook at the
-smoke profile.
+lowest and highest ratio of a single round. ``--breakdown`` also splits a step of each path into
+data, forward, backward, optimizer and bookkeeping, to show where the time goes.
+``--notebooks`` also times every notebook at the smoke profile.
+
+The two paths differ in one more way than where the data comes from: the tensor path's random
+crops come out channels-last in memory (N, H, W, C), and convolutions of 3-channel images then
+take a faster kernel on a CPU than they do on the DataLoader's (N, C, H, W) batches.
 """
 
 from __future__ import annotations
@@ -53,13 +59,20 @@ CASES = {  # name: (dataset, model factory, loss, mean, std, augment, batch size
 DEFAULT_CASES = ["MNIST CNN", "CIFAR Net"]
 
 
+def endless(loader):
+    """Batches of pass after pass over ``loader``, each pass loaded (and shuffled) anew:
+    ``itertools.cycle`` would replay the first pass's saved batches without loading them."""
+    while True:
+        yield from loader
+
+
 def plain_loop(model, loader, steps: int, loss_fn, device, warmup: int = 0) -> float:
     """The course-material loop: per-image transforms in the DataLoader, ``.item()`` each batch.
     The first ``warmup`` steps are not timed."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     model.train()
     running_loss, seen = 0.0, 0
-    batches = itertools.cycle(loader)
+    batches = endless(loader)
     for inputs, labels in itertools.islice(batches, warmup):
         optimizer.zero_grad()
         loss_fn(model(inputs.to(device)), labels.to(device)).backward()
@@ -90,7 +103,10 @@ def fast_loop(model, loader, warmup_loader, loss_fn, device) -> float:
     return len(loader) * loader.batch_size / (time.perf_counter() - start)
 
 
-def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup: int = 20, rounds: int = 3) -> dict:
+def setup_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup: int = 20):
+    """The case's plain DataLoader and fast TensorLoader over the same ``steps`` batches of
+    images, a short fast loader for warm-up, the model, its initial weights, the loss and the
+    seconds the fast loader took to build."""
     dataset, make_model, loss_fn, mean, std, augment, batch = CASES[name]
     n = steps * batch
     aug = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
@@ -106,31 +122,100 @@ def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup:
     split = loaders.load_split(dataset, True, limit=n, seed=seed)
     fast = loaders.TensorLoader(split, batch, mean, std, shuffle=True, augment=augment, device=device)
     setup_s = time.perf_counter() - t0
-    warm_loader = fast.variant(split.subset(slice(0, warmup * batch)))
+    warm = fast.variant(split.subset(slice(0, warmup * batch)))
     seed_everything(seed)
     model = make_model().to(device)
     state = {k: v.clone() for k, v in model.state_dict().items()}
+    return dict(
+        plain=plain,
+        fast=fast,
+        warm=warm,
+        model=model,
+        state=state,
+        loss_fn=loss_fn,
+        batch=batch,
+        setup_s=setup_s,
+        source=source,
+    )
+
+
+def run_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup: int = 20, rounds: int = 3) -> dict:
+    c = setup_case(name, steps, device, seed, warmup)
+    model, state, loss_fn = c["model"], c["state"], c["loss_fn"]
     plain_runs, fast_runs = [], []
     for _ in range(rounds):
         model.load_state_dict(state)
-        plain_runs.append(plain_loop(model, plain, steps, loss_fn, device, warmup))
+        plain_runs.append(plain_loop(model, c["plain"], steps, loss_fn, device, warmup))
         model.load_state_dict(state)
-        fast_runs.append(fast_loop(model, fast, warm_loader, loss_fn, device))
+        fast_runs.append(fast_loop(model, c["fast"], c["warm"], loss_fn, device))
     round_ratios = [f / p for f, p in zip(fast_runs, plain_runs)]
     plain_ips, fast_ips = statistics.median(plain_runs), statistics.median(fast_runs)
     return {
         "case": name,
         "steps": steps,
-        "batch": batch,
+        "batch": c["batch"],
         "rounds": rounds,
         "plain_ips": plain_ips,
         "fast_ips": fast_ips,
         "ratio": fast_ips / plain_ips,
         "ratio_low": min(round_ratios),
         "ratio_high": max(round_ratios),
-        "fast_setup_s": setup_s,
-        "data_source": source,
+        "fast_setup_s": c["setup_s"],
+        "data_source": c["source"],
     }
+
+
+PHASES = ("data", "forward", "backward", "optimizer", "bookkeeping")
+
+
+def step_phases(model, batches, steps: int, loss_fn, device) -> dict:
+    """Milliseconds per step in each phase of ``train_one_epoch``'s step, over ``steps`` batches
+    drawn from the iterator ``batches``: data (the next batch, on the device), forward (with the
+    loss), backward, optimizer (zero_grad and step), bookkeeping (the ``.item()`` reads). In
+    float32, with a synchronisation after each phase on a GPU, so only its CPU figures are
+    those of ``fit``."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model.train()
+    seconds = dict.fromkeys(PHASES, 0.0)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    def lap(phase, since):
+        sync()
+        now = time.perf_counter()
+        seconds[phase] += now - since
+        return now
+
+    t = time.perf_counter()
+    for _ in range(steps):
+        x, y = next(batches)
+        x, y = x.to(device), y.to(device)
+        t = lap("data", t)
+        out = model(x)
+        loss = loss_fn(out, y)
+        t = lap("forward", t)
+        loss.backward()
+        t = lap("backward", t)
+        optimizer.zero_grad()
+        optimizer.step()
+        t = lap("optimizer", t)
+        loss.item(), (out.argmax(1) == y).sum().item()
+        t = lap("bookkeeping", t)
+    return {phase: s / steps * 1e3 for phase, s in seconds.items()}
+
+
+def breakdown_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup: int = 20, rounds: int = 3):
+    """Per-step milliseconds of each phase for the plain and the fast data path: the median of
+    ``rounds`` rounds of ``steps`` steps each, the two taking turns from the same weights."""
+    c = setup_case(name, steps, device, seed, warmup)
+    model, state, loss_fn = c["model"], c["state"], c["loss_fn"]
+    runs = {"plain": [], "fast": []}
+    for _ in range(rounds):
+        for path in runs:
+            model.load_state_dict(state)
+            batches = endless(c[path])
+            step_phases(model, batches, warmup, loss_fn, device)
+            runs[path].append(step_phases(model, batches, steps, loss_fn, device))
+    return {path: {p: statistics.median(r[p] for r in rs) for p in PHASES} for path, rs in runs.items()}
 
 
 def main(argv=None) -> int:
@@ -145,6 +230,11 @@ def main(argv=None) -> int:
         choices=list(CASES),
         help=f"default: {', '.join(DEFAULT_CASES)} (under 3 minutes on 2 CPU cores); "
         "the VGG case takes over 10 minutes on a CPU at 300 steps: ask for it, with fewer --steps",
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time each phase of a step (data, forward, backward, optimizer, bookkeeping) for both paths",
     )
     parser.add_argument("--notebooks", action="store_true", help="also time each notebook at the smoke profile")
     args = parser.parse_args(argv)
@@ -167,6 +257,13 @@ def main(argv=None) -> int:
             f"{r['ratio_low']:>8.1f}-{r['ratio_high']:<5.1f}{r['fast_setup_s']:>14.1f}",
             flush=True,
         )
+    if args.breakdown:
+        print(f"\nmilliseconds per step, median of {args.rounds} rounds of {args.steps} steps")
+        print(f"{'case':<16}{'path':<7}" + "".join(f"{p:>12}" for p in PHASES) + f"{'total':>9}")
+        for name in args.cases:
+            for path, ms in breakdown_case(name, args.steps, device, rounds=args.rounds).items():
+                cells = "".join(f"{ms[p]:>12.3f}" for p in PHASES)
+                print(f"{name:<16}{path:<7}{cells}{sum(ms.values()):>9.3f}", flush=True)
     print(f"benchmark wall time {time.perf_counter() - start:.1f} s")
     if args.notebooks:
         from .course import execute, notebooks, results_table
