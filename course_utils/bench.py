@@ -204,22 +204,15 @@ def step_phases(model, batches, steps: int, loss_fn, device) -> dict:
 
 
 def breakdown_case(name: str, steps: int, device: torch.device, seed: int = 0, warmup: int = 20, rounds: int = 3):
-    """Per-step milliseconds of each phase: the median of ``rounds`` rounds of ``steps`` steps,
-    the paths taking turns from the same weights. Paths: ``plain``, ``fast``, and ``fast nchw``
-    (the fast path's batches copied to the (N, C, H, W) layout the plain path gives the model),
-    which tells the layout's share of the difference from the data's."""
+    """Per-step milliseconds of each phase for the plain and the fast data path: the median of
+    ``rounds`` rounds of ``steps`` steps each, the two taking turns from the same weights."""
     c = setup_case(name, steps, device, seed, warmup)
     model, state, loss_fn = c["model"], c["state"], c["loss_fn"]
-    paths = {
-        "plain": lambda: endless(c["plain"]),
-        "fast": lambda: endless(c["fast"]),
-        "fast nchw": lambda: ((x.contiguous(), y) for x, y in endless(c["fast"])),
-    }
-    runs = {path: [] for path in paths}
+    runs = {"plain": [], "fast": []}
     for _ in range(rounds):
-        for path, batches_of in paths.items():
+        for path in runs:
             model.load_state_dict(state)
-            batches = batches_of()
+            batches = endless(c[path])
             step_phases(model, batches, warmup, loss_fn, device)
             runs[path].append(step_phases(model, batches, steps, loss_fn, device))
     return {path: {p: statistics.median(r[p] for r in rs) for p in PHASES} for path, rs in runs.items()}
@@ -266,11 +259,11 @@ def main(argv=None) -> int:
         )
     if args.breakdown:
         print(f"\nmilliseconds per step, median of {args.rounds} rounds of {args.steps} steps")
-        print(f"{'case':<16}{'path':<10}" + "".join(f"{p:>12}" for p in PHASES) + f"{'total':>9}")
+        print(f"{'case':<16}{'path':<7}" + "".join(f"{p:>12}" for p in PHASES) + f"{'total':>9}")
         for name in args.cases:
             for path, ms in breakdown_case(name, args.steps, device, rounds=args.rounds).items():
                 cells = "".join(f"{ms[p]:>12.3f}" for p in PHASES)
-                print(f"{name:<16}{path:<10}{cells}{sum(ms.values()):>9.3f}", flush=True)
+                print(f"{name:<16}{path:<7}{cells}{sum(ms.values()):>9.3f}", flush=True)
     print(f"benchmark wall time {time.perf_counter() - start:.1f} s")
     if args.notebooks:
         from .course import execute, notebooks, results_table
