@@ -14,10 +14,6 @@ next: the median round of each loop is printed (images per second), their ratio 
 lowest and highest ratio of a single round. ``--breakdown`` also splits a step of each path into
 data, forward, backward, optimizer and bookkeeping, to show where the time goes.
 ``--notebooks`` also times every notebook at the smoke profile.
-
-The two paths differ in one more way than where the data comes from: the tensor path's random
-crops come out channels-last in memory (N, H, W, C), and convolutions of 3-channel images then
-take a faster kernel on a CPU than they do on the DataLoader's (N, C, H, W) batches.
 """
 
 from __future__ import annotations
