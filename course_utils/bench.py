@@ -9,7 +9,7 @@ usually writes it (torchvision dataset, per-image transforms, DataLoader, ``loss
 batch); (b) with ``TensorLoader`` and the loop ``fit`` runs on that device (uint8 tensors on the
 device, batch-wise normalise/augment; on a GPU also mixed precision and one sync per epoch).
 The two loops take turns for ``rounds`` rounds, each starting from the same initial weights,
-because a shared 2-core machine runs the same loop up to twice as fast at one moment as at the
+because a shared 2-core machine can run the same loop twice as fast in one minute as in the
 next: the median round of each loop is printed (images per second), their ratio b/a, and the
 lowest and highest ratio of a single round. ``--breakdown`` also splits a step of each path into
 data, forward, backward, optimizer and bookkeeping, to show where the time goes.
