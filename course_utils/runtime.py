@@ -102,6 +102,19 @@ def _check_count(name: str, value, none_means: str | None = "take it from the pr
         )
 
 
+def _check_not_text(name: str, value, like) -> None:
+    """Text where the profile has a number, a true/false or a list is refused: papermill turns a
+    tuple into its text, and ``-p`` a list, and ``"False"`` would count as true."""
+    if isinstance(value, str) and like is not None and not isinstance(like, str):
+        kind = "list" if isinstance(like, (tuple, list)) else "True or False" if isinstance(like, bool) else "number"
+        example = repr(list(like)) if isinstance(like, (tuple, list)) else repr(like)
+        raise ValueError(
+            f"{name} must be a {kind} like the profile's {like!r}, not the text {value!r}. papermill turns a "
+            f"tuple into text, and -p a list: pass parameters={{'{name}': {example}}} from Python, or "
+            f"-y '{name}: {example}' on the command line."
+        )
+
+
 def setup(
     notebook: str,
     *,
@@ -131,6 +144,8 @@ def setup(
         raise ValueError(f"Unknown setting(s) {sorted(unknown)} for {notebook}; known: {sorted(table)}.")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    for key, value in overrides.items():
+        _check_not_text(key, value, table[key])
     resolved = {key: (overrides.get(key) if overrides.get(key) is not None else value) for key, value in table.items()}
     for key in ("epochs", "batch_size", "train_limit", "test_limit"):
         if key in resolved:

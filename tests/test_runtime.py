@@ -80,6 +80,23 @@ def test_setup_rejects_bad_values(kwargs, message):
         setup("01_mnist_fc_vs_cnn", verbose=False, **kwargs)
 
 
+@pytest.mark.parametrize(
+    "notebook, kwargs, message",
+    [
+        ("05_coffee_beans_vgg16", {"timed_batch_sizes": "(1, 64)"}, "timed_batch_sizes must be a list like"),
+        ("03_cifar10_cnn", {"epochs": "3"}, "epochs must be a number like"),
+    ],
+)
+def test_setup_refuses_text_for_a_list_or_a_number(notebook, kwargs, message):
+    """What papermill makes of a tuple, or ``-p`` of a list: text, which would fail far from here."""
+    with pytest.raises(ValueError, match=message) as error:
+        setup(notebook, profile="smoke", verbose=False, **kwargs)
+    assert "-y" in str(error.value)
+    assert setup("05_coffee_beans_vgg16", profile="smoke", verbose=False, timed_batch_sizes=[1]).timed_batch_sizes == [
+        1
+    ]
+
+
 def test_max_steps_is_shown_and_caps_timing_steps(capsys):
     cfg = setup("05_coffee_beans_vgg16", profile="full", max_steps=2)
     assert cfg.max_steps == 2 and cfg.timing_steps == 2  # full times 5 steps per batch size
