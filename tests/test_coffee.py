@@ -116,7 +116,7 @@ def test_vgg16_learns_from_kaiming_init_on_one_batch(published):
     y = torch.tensor([s.label for s in samples])
     model = coffee_train.init_vgg_(ClassicVGG16(4))
     assert all(not m.bias.detach().any() for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
-    opt = coffee_train.make_optimizer(model, 1e-4)
+    opt = coffee_train.make_adam(model, 1e-4)
     model.eval()  # no dropout, so the losses compare
     losses = []
     for _ in range(4):
