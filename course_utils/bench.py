@@ -32,6 +32,7 @@ from torchvision import transforms
 
 from . import data, loaders
 from .models import CNN, CifarVGG, Net
+from .optimizers import make_optimizer
 from .runtime import pick_device, seed_everything
 from .speed import train_one_epoch_fast
 from .training import train_one_epoch
@@ -65,7 +66,7 @@ def endless(loader):
 def plain_loop(model, loader, steps: int, loss_fn, device, warmup: int = 0) -> float:
     """The course-material loop: per-image transforms in the DataLoader, ``.item()`` each batch.
     The first ``warmup`` steps are not timed."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    optimizer = make_optimizer("momentum", model.parameters(), lr=0.01)
     model.train()
     running_loss, seen = 0.0, 0
     batches = endless(loader)
@@ -89,7 +90,7 @@ def fast_loop(model, loader, warmup_loader, loss_fn, device) -> float:
     """The course's loop over its tensor loader, as ``fit`` runs it on ``device``
     (``train_one_epoch`` on a CPU, ``speed.train_one_epoch_fast`` on a GPU); one pass over
     ``warmup_loader`` is not timed."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    optimizer = make_optimizer("momentum", model.parameters(), lr=0.01)
     run_epoch = train_one_epoch_fast if device.type == "cuda" else train_one_epoch
     run_epoch(model, warmup_loader, optimizer, loss_fn, device)
     start = time.perf_counter()
@@ -167,10 +168,10 @@ PHASES = ("data", "forward", "backward", "optimizer", "bookkeeping")
 def step_phases(model, batches, steps: int, loss_fn, device) -> dict:
     """Milliseconds per step in each phase of ``train_one_epoch``'s step, over ``steps`` batches
     drawn from the iterator ``batches``: data (the next batch, on the device), forward (with the
-    loss), backward, optimizer (zero_grad and step), bookkeeping (the ``.item()`` reads). In
+    loss), backward, optimizer (step and zero_grad), bookkeeping (the ``.item()`` reads). In
     float32, with a synchronisation after each phase on a GPU, so only its CPU figures are
     those of ``fit``."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    optimizer = make_optimizer("momentum", model.parameters(), lr=0.01)
     model.train()
     seconds = dict.fromkeys(PHASES, 0.0)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
@@ -181,6 +182,7 @@ def step_phases(model, batches, steps: int, loss_fn, device) -> dict:
         seconds[phase] += now - since
         return now
 
+    optimizer.zero_grad()
     t = time.perf_counter()
     for _ in range(steps):
         x, y = next(batches)
@@ -191,8 +193,8 @@ def step_phases(model, batches, steps: int, loss_fn, device) -> dict:
         t = lap("forward", t)
         loss.backward()
         t = lap("backward", t)
-        optimizer.zero_grad()
         optimizer.step()
+        optimizer.zero_grad()  # train_one_epoch clears before the forward pass: the same work
         t = lap("optimizer", t)
         loss.item(), (out.argmax(1) == y).sum().item()
         t = lap("bookkeeping", t)

@@ -85,7 +85,7 @@ def notebook_metrics(cfg, *, data_source: str, train_size: int, test_size: int, 
         "torch": torch.__version__,
         "run_date": datetime.date.today().isoformat(),
         "seed": cfg.seed,
-        "max_steps": getattr(cfg, "max_steps", None),  # not None: a dry run, its accuracies mean nothing
+        "max_steps": cfg.max_steps,  # not None: a dry run, its accuracies mean nothing
         "data_source": data_source,
         "train_size": int(train_size),
         "test_size": int(test_size),
