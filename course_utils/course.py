@@ -1,6 +1,11 @@
 """Execute the course's notebooks with papermill and tabulate their metrics.
 
-    python -m course_utils.course [--profile smoke|cpu|full] [--out runs/<stamp>] [NOTEBOOK ...]
+    python -m course_utils.course [--profile smoke|cpu|full] [--out runs/<stamp>] [--publish]
+                                  [--seeds 0 1 2] [NOTEBOOK ...]
+
+The notebooks and their main metrics come from ``catalogue.py``. ``--publish --seeds 0 1 2``
+publishes seed 0's run (outputs and ``docs/verified/<notebook>.json``) and keeps every seed's
+metrics in ``docs/verified/seeds/``.
 
 Used by ``make course`` and by the notebook tests, so both run the notebooks the same way. While a
 notebook runs, its epoch lines appear with the elapsed time; a notebook that fails is reported in
@@ -18,23 +23,23 @@ import sys
 import time
 from pathlib import Path
 
+from .catalogue import BY_STEM, CATALOGUE
 from .data import REPO_ROOT
 from .profiles import PROFILES
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-MAIN_METRIC = {  # the test accuracy the results table shows for each notebook
-    "01_mnist_fc_vs_cnn": "cnn_test_acc",
-    "02_mnist_pixel_permutation": "cnn_perm_test_acc",
-    "03_cifar10_cnn": "improved_test_acc",
-    "04_cifar10_vgg": "vgg_test_acc",
-    "05_coffee_beans_vgg16": "test_acc",
-    "06_optimizers_and_regularization": "test_acc",
-    "07_residual_networks": "resnet_test_acc",
-}
 
 
 def notebooks() -> list[Path]:
-    return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    """The course's notebooks in order, from the catalogue; a clear error outside a checkout."""
+    paths = [nb.path for nb in CATALOGUE]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{NOTEBOOKS_DIR} lacks {', '.join(missing)}: the runner needs a checkout of the course "
+            "(git clone, then `make course`), not only the installed package."
+        )
+    return paths
 
 
 def resolve(names: list[str]) -> list[Path]:
@@ -147,6 +152,19 @@ def publish(executed: Path, target: Path) -> None:
     nbformat.write(nb, target)
 
 
+SEEDS_DIR = VERIFIED_DIR / "seeds"
+
+
+def keep_seed(metrics_path: Path) -> Path:
+    """Keep one seed's metrics as ``docs/verified/seeds/<notebook>.seed<N>.json``: the tests read the
+    kept runs of seeds 0-2 to assert that a notebook's effects hold at every seed."""
+    metrics = json.loads(metrics_path.read_text())
+    SEEDS_DIR.mkdir(parents=True, exist_ok=True)
+    target = SEEDS_DIR / f"{metrics['notebook']}.seed{metrics['seed']}.json"
+    target.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    return target
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
@@ -162,7 +180,7 @@ def results_table(rows: list[dict], total_seconds: float | None = None) -> str:
         if "failed" in m:
             lines.append(f"{m['notebook']:<28} FAILED after {m['wall_seconds']:.0f} s: traceback in {m['failed']}")
             continue
-        key = MAIN_METRIC.get(m["notebook"], "")
+        key = BY_STEM[m["notebook"]].main_metric if m["notebook"] in BY_STEM else ""
         acc = f"{key} {m[key]:.4f}" if key in m else "-"
         lines.append(
             f"{m['notebook']:<28} {m['profile']:<7} {m['device']:<7} {acc:<34} "
@@ -187,6 +205,14 @@ def main(argv=None) -> int:
         action="store_true",
         help="copy the executed notebooks over notebooks/ (refreshes the committed outputs)",
     )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="run each notebook once per seed (e.g. --seeds 0 1 2); with --publish the first seed's run is "
+        "published and every seed's metrics are kept in docs/verified/seeds/<notebook>.seed<N>.json",
+    )
     parser.add_argument("notebooks", nargs="*", help="names, numbers (04) or paths; default: all")
     args = parser.parse_args(argv)
     out = Path(args.out or REPO_ROOT / "runs" / time.strftime("%Y%m%d-%H%M%S"))
@@ -196,19 +222,26 @@ def main(argv=None) -> int:
         parser.error(str(error))
     from papermill.exceptions import PapermillExecutionError
 
+    seeds = args.seeds or [None]  # None: the notebook's own seed (0)
+    runs = [(nb, seed) for nb in chosen for seed in seeds]
     rows, start = [], time.perf_counter()
-    for i, nb in enumerate(chosen, 1):
-        print(f"[{i}/{len(chosen)}] {nb.stem}  (elapsed {time.perf_counter() - start:.0f} s)", flush=True)
+    for i, (nb, seed) in enumerate(runs, 1):
+        label = nb.stem if seed is None else f"{nb.stem} seed {seed}"
+        print(f"[{i}/{len(runs)}] {label}  (elapsed {time.perf_counter() - start:.0f} s)", flush=True)
+        run_dir = out if seed is None else out / f"seed{seed}"
         t0 = time.perf_counter()
         try:
-            rows.append(execute(nb, out, args.profile, show_progress=True))
+            extra = {} if seed is None else {"seed": seed}
+            rows.append(execute(nb, run_dir, args.profile, show_progress=True, **extra))
         except PapermillExecutionError as error:
-            failed = _shown(out / nb.name)
+            failed = _shown(run_dir / nb.name)
             print(f"    FAILED in cell {error.exec_count}: {error.ename}: {error.evalue}", flush=True)
             rows.append({"notebook": nb.stem, "failed": failed, "wall_seconds": time.perf_counter() - t0})
             continue
-        if args.publish:
-            publish(out / f"{nb.stem}.ipynb", NOTEBOOKS_DIR / f"{nb.stem}.ipynb")
+        if args.publish and seed is not None:
+            keep_seed(run_dir / f"{nb.stem}.metrics.json")
+        if args.publish and seed == seeds[0]:
+            publish(run_dir / f"{nb.stem}.ipynb", NOTEBOOKS_DIR / f"{nb.stem}.ipynb")
     print()
     print(results_table(rows, time.perf_counter() - start))
     print(f"\nexecuted notebooks and metrics in {_shown(out)}{os.sep}")

@@ -19,10 +19,13 @@ DEVICE_CHOICES = ("cpu", "cuda", "mps")
 def pick_device(device: str | torch.device | None = None) -> torch.device:
     """Return the device to run on.
 
-    ``None`` (or ``"auto"``) picks CUDA when a GPU is present, else the CPU. Asking for
-    ``"cuda"`` on a machine without one falls back to the CPU with a single warning, so a
-    notebook written on Colab still runs on a laptop.
+    ``None`` (or ``"auto"``) takes ``COURSE_DEVICE`` from the environment when it is set (``make
+    test`` runs the notebooks on the CPU that way), else picks CUDA when a GPU is present, else the
+    CPU. Asking for ``"cuda"`` on a machine without one falls back to the CPU with a single warning,
+    so a notebook written on Colab still runs on a laptop.
     """
+    if (device is None or device == "auto") and os.environ.get("COURSE_DEVICE", "auto") != "auto":
+        device = os.environ["COURSE_DEVICE"]
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -130,6 +133,9 @@ def setup(
     """Resolve a notebook's parameters against its profile, seed everything, print the result.
 
     Every override that is ``None`` is taken from the profile table in ``profiles.py``.
+    ``metrics_path=None`` writes no metrics file, unless ``COURSE_METRICS_DIR`` is set: then the
+    metrics go to ``<COURSE_METRICS_DIR>/<notebook>.metrics.json`` (``make test`` sets it, so the
+    notebook tests read what nbval's execution of the notebook measured).
     ``max_steps`` (None: no cap) is for dry runs of a profile: the notebook caps every pass over a
     loader at that many batches (optimizer steps per epoch and evaluation batches alike), and it
     caps ``timing_steps`` here, so that a CPU can execute the ``full`` path at full size.
@@ -151,6 +157,8 @@ def setup(
         if key in resolved:
             _check_count(key, resolved[key])
     _check_count("max_steps", max_steps, none_means="no cap")
+    if metrics_path is None and os.environ.get("COURSE_METRICS_DIR"):
+        metrics_path = os.path.join(os.environ["COURSE_METRICS_DIR"], f"{notebook}.metrics.json")
     if max_steps is not None and "timing_steps" in resolved:
         resolved["timing_steps"] = min(resolved["timing_steps"], max_steps)
     cfg = Settings(

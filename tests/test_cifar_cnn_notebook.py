@@ -26,6 +26,7 @@ def nb03(run_notebook, mirror):
     return run_notebook("03_cifar10_cnn")
 
 
+@pytest.mark.any_device
 def test_records_the_contract_and_the_three_splits(nb03):
     assert nb03["notebook"] == "03_cifar10_cnn" and nb03["profile"] == "smoke"
     assert nb03["data_source"] in SOURCES
@@ -36,6 +37,7 @@ def test_records_the_contract_and_the_three_splits(nb03):
     assert nb03["train_seconds"] > 0
 
 
+@pytest.mark.any_device
 def test_parameter_counts_and_compute(nb03):
     assert nb03["net_params"] == 62_006
     assert nb03["improved_width"] == 16 and nb03["improved_params"] == 148_538
@@ -48,20 +50,19 @@ def test_validation_chose_the_epochs(nb03):
     for name in ("net", "improved"):
         per_epoch = nb03[f"{name}_val_acc_per_epoch"]
         assert len(per_epoch) == nb03["epochs"]
-        assert all(0.0 <= acc <= 1.0 for acc in per_epoch)
         # the chosen epoch is the first with the best validation accuracy, and its score is recorded
         assert nb03[f"{name}_best_epoch"] == per_epoch.index(max(per_epoch)) + 1
         assert nb03[f"{name}_val_acc"] == max(per_epoch)
 
 
 def test_validation_accuracies_above_chance(nb03):
-    assert 0.33 < nb03["net_val_acc"] <= 1.0  # worst seed 39.00 %
-    assert 0.39 < nb03["improved_val_acc"] <= 1.0  # worst seed 45.20 %
+    assert 0.33 < nb03["net_val_acc"]  # worst seed 39.00 %
+    assert 0.39 < nb03["improved_val_acc"]  # worst seed 45.20 %
 
 
 def test_test_accuracies_above_chance(nb03):
-    assert 0.33 < nb03["net_test_acc"] <= 1.0  # worst seed 39.55 %
-    assert 0.37 < nb03["improved_test_acc"] <= 1.0  # worst seed 43.25 %
+    assert 0.33 < nb03["net_test_acc"]  # worst seed 39.55 %
+    assert 0.37 < nb03["improved_test_acc"]  # worst seed 43.25 %
 
 
 def test_improved_net_beats_net(nb03):
@@ -74,6 +75,5 @@ def test_improved_net_beats_net(nb03):
 def test_per_class_accuracy_of_improved_net(nb03):
     per_class = nb03["per_class_acc"]
     assert list(per_class) == CLASSES
-    assert all(0.0 <= v <= 1.0 for v in per_class.values())
     # 2,000 balanced test images: the mean of the ten recalls is the overall accuracy
     assert sum(per_class.values()) / 10 == pytest.approx(nb03["improved_test_acc"], abs=1e-6)

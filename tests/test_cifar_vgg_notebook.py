@@ -23,6 +23,7 @@ def nb04(run_notebook):
     return run_notebook("04_cifar10_vgg")
 
 
+@pytest.mark.any_device
 def test_splits_and_common_keys(nb04):
     assert nb04["notebook"] == "04_cifar10_vgg" and nb04["profile"] == "smoke"
     assert nb04["data_source"] in SOURCES
@@ -33,6 +34,7 @@ def test_splits_and_common_keys(nb04):
     assert nb04["train_seconds"] > 0
 
 
+@pytest.mark.any_device
 def test_vgg_shapes_and_parameters(nb04):
     assert nb04["classifier_in_features"] == 512  # VGG16 at width 1, 32x32 input
     assert nb04["vgg_cfg"] == "VGG11" and nb04["vgg_width"] == 0.25
@@ -43,7 +45,6 @@ def test_vgg_shapes_and_parameters(nb04):
 def test_validation_chooses_the_epoch(nb04):
     val = nb04["val_acc_per_epoch"]
     assert len(val) == len(nb04["train_acc_per_epoch"]) == nb04["epochs"] == SMOKE["epochs"]
-    assert all(0.0 <= v <= 1.0 for v in val)
     # fit keeps the epoch with the best validation accuracy (the first one on a tie)
     assert nb04["vgg_val_acc"] == max(val)
     assert nb04["vgg_best_epoch"] == val.index(max(val)) + 1
@@ -52,7 +53,6 @@ def test_validation_chooses_the_epoch(nb04):
 def test_accuracies_above_chance(nb04):
     # measured (seeds 0/1/2): validation 0.370 / 0.3725 / 0.375 (400 images), test 0.361 / 0.357 / 0.365
     # (1,000 images); the thresholds sit about 8 points below the worst seed and 18 above chance
-    assert 0.0 <= nb04["vgg_val_acc"] <= 1.0 and 0.0 <= nb04["vgg_test_acc"] <= 1.0
     assert nb04["vgg_val_acc"] > 0.28
     assert nb04["vgg_test_acc"] > 0.28
 
@@ -60,7 +60,6 @@ def test_accuracies_above_chance(nb04):
 def test_per_class_accuracy(nb04):
     per_class = nb04["per_class_acc"]
     assert list(per_class) == CLASSES
-    assert all(0.0 <= v <= 1.0 for v in per_class.values())
     # 1,000 balanced test images: the mean of the ten recalls is the overall accuracy
     assert sum(per_class.values()) / 10 == pytest.approx(nb04["vgg_test_acc"], abs=1e-6)
 
@@ -71,9 +70,10 @@ def test_flip_and_augmented_test_scores(nb04):
     # hurt by crops, so only "a real score, above chance" is asserted, not its direction)
     assert nb04["flip_tta_test_acc"] > 0.27
     assert len(nb04["augmented_test_acc"]) == 2
-    assert all(0.27 < acc <= 1.0 for acc in nb04["augmented_test_acc"])
+    assert all(acc > 0.27 for acc in nb04["augmented_test_acc"])
 
 
+@pytest.mark.any_device
 def test_channel_statistics(nb04):
     # all 50,000 training images; the JPEG copy gives mean 0.4913 0.4821 0.4465, std 0.2452 0.2428 0.2606
     for got, usual in zip(nb04["channel_mean"] + nb04["channel_std"], data.CIFAR_MEAN + data.CIFAR_STD):

@@ -4,46 +4,49 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
+from course_utils import ClassicVGG16, count_params, data
 from course_utils.data import REPO_ROOT
 
 NOTEBOOK = "05_coffee_beans_vgg16"
 CHANCE = 0.25  # four balanced classes
-# The committed run (cpu or full) must reach the course target of 90% on the clean test split. Measured at
-# cpu, seed 0, 2026-11-24 (48x48, 10 epochs, idle 2-core CPU): 98.88% test (177 of 179), 97.21% validation.
-COMMITTED_TARGET = 0.90
+# The counts of the published files (1,194 distinct images, 400 test copies, 6 repeats) are
+# asserted once, in tests/test_coffee.py; VGG16's parameter count in tests/test_models.py, and
+# the committed run's target in tests/test_committed_results.py. Here: that the notebook reports them.
 
 
 @pytest.fixture(scope="module")
-def checkpoint_dir(tmp_path_factory) -> Path:
-    # Its own checkpoint folder, so a concurrent nbval run of the same notebook cannot replace
-    # the file between this run's training and its reload.
-    return tmp_path_factory.mktemp("coffee-checkpoints")
+def vgg16_params() -> int:
+    return count_params(ClassicVGG16(num_classes=4))
 
 
 @pytest.fixture(scope="module")
-def m(run_notebook, mirror, checkpoint_dir):
-    return run_notebook(NOTEBOOK, checkpoint_dir=str(checkpoint_dir))
+def m(run_notebook, mirror):
+    # The smoke run of the notebook with its own settings (nbval's execution, just before this module
+    # on the same worker), so its checkpoint is in the checkout's checkpoints/ folder.
+    return run_notebook(NOTEBOOK)
 
 
-def test_settings_and_model(m):
+@pytest.mark.any_device
+def test_settings_and_model(m, vgg16_params):
     assert m["profile"] == "smoke" and m["notebook"] == NOTEBOOK
-    assert m["vgg16_params"] == 134_276_932
+    assert m["vgg16_params"] == vgg16_params
     assert m["class_names"] == ["Dark", "Green", "Light", "Medium"]
 
 
+@pytest.mark.any_device
 def test_the_leak_is_found_on_all_files(m):
-    assert m["distinct_images"] == 1194
-    assert m["published_test_in_train"] == 400
-    assert m["train_repeats"] == 6
-    assert m["published_test_size"] == m["test_size"]
+    # every file of the published test folder copies a training image (the counts: tests/test_coffee.py)
+    assert m["published_test_in_train"] == len(data.image_files(data.ensure_coffee() / "test"))
+    assert m["train_repeats"] > 0
+    assert m["published_test_size"] == m["test_size"]  # smoke scores as many published as clean images
     assert 0 < m["published_seen_in_training"] <= m["published_test_size"]
 
 
+@pytest.mark.any_device
 def test_clean_split_is_70_15_15_with_no_image_in_two_parts(m):
     assert m["split_sizes"] == {"train": 836, "validation": 179, "test": 179}
     assert sum(m["split_sizes"].values()) == m["distinct_images"]
@@ -52,13 +55,13 @@ def test_clean_split_is_70_15_15_with_no_image_in_two_parts(m):
     assert m["test_loader_deterministic"] is True
 
 
-def test_the_epoch_is_chosen_on_validation(m, checkpoint_dir):
+def test_the_epoch_is_chosen_on_validation(m):
     val = m["val_acc_per_epoch"]
     assert len(val) == len(m["test_acc_per_epoch"]) == len(m["train_acc_per_epoch"])
     # fit keeps the first epoch with the highest validation accuracy
     assert m["best_epoch"] == val.index(max(val)) + 1 and m["val_acc"] == max(val)
     # the checkpoint on disk is that epoch, and reloading it gives the recorded validation accuracy
-    saved = torch.load(checkpoint_dir / Path(m["checkpoint_path"]).name, map_location="cpu", weights_only=True)
+    saved = torch.load(REPO_ROOT / m["checkpoint_path"], map_location="cpu", weights_only=True)
     assert saved["epoch"] == m["checkpoint_epoch"] == m["best_epoch"]
     assert saved["val_acc"] == m["checkpoint_val_acc"] == m["val_acc"]
     assert m["reloaded_val_acc"] == m["val_acc"]
@@ -70,7 +73,6 @@ def test_test_split_scored_once_and_the_selection_gap(m):
     assert m["test_acc"] == m["test_acc_at_val_choice"] == per_epoch[m["best_epoch"] - 1]
     assert m["best_test_acc_over_epochs"] == max(per_epoch)
     assert m["selection_gap"] == m["best_test_acc_over_epochs"] - m["test_acc_at_val_choice"]
-    assert m["selection_gap"] >= 0
 
 
 def test_smoke_run_learns_something(m):
@@ -87,7 +89,6 @@ def test_smoke_run_learns_something(m):
     assert min(m["val_loss_per_epoch"]) < math.log(4) - 0.02
     assert min(m["test_loss_per_epoch"]) < math.log(4) - 0.02
     assert m["val_acc"] >= CHANCE - 0.03 and m["test_acc"] >= CHANCE - 0.03
-    assert 0.0 <= m["published_test_acc"] <= 1.0
 
 
 def _committed_metrics() -> dict:
@@ -98,17 +99,17 @@ def _committed_metrics() -> dict:
     return json.loads(text[text.index("{") :])
 
 
-def test_committed_run_reaches_the_target():
-    """The committed notebook's own metrics: a real run (cpu or full profile) that reaches the
-    course's 90% on the clean test split with the epoch validation chose."""
+@pytest.mark.any_device
+def test_committed_run_scores_the_epoch_validation_chose(vgg16_params):
+    """The committed notebook's own metrics: a real run (cpu or full profile), scored on the clean
+    test split with the epoch validation chose (its target: tests/test_committed_results.py)."""
     committed = _committed_metrics()
     assert committed["profile"] in ("cpu", "full")
-    assert committed["vgg16_params"] == 134_276_932
+    assert committed["vgg16_params"] == vgg16_params
     assert committed["train_val_overlap"] == committed["train_test_overlap"] == committed["val_test_overlap"] == 0
     assert committed["test_acc"] == committed["test_acc_at_val_choice"]
     assert committed["reloaded_val_acc"] == committed["val_acc"]
     assert committed["selection_gap"] == committed["best_test_acc_over_epochs"] - committed["test_acc_at_val_choice"]
-    assert committed["test_acc"] >= COMMITTED_TARGET
 
 
 def test_batch_size_timing(m):

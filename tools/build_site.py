@@ -5,7 +5,7 @@ The pages MkDocs reads are generated here, into a git-ignored folder, from the f
 already committed, so nothing is kept twice:
 
 - ``index.md``, the landing page: the README's opening paragraph, a table of the notebooks
-  (title from each notebook's first heading, story from the README's table, "last verified"),
+  (title from each notebook's first heading, story from ``course_utils/catalogue.py``, "last verified"),
   and the README's sections on how to run the course (the two commands, the profiles, Colab);
 - ``notebooks/<stem>.ipynb``: each notebook, with a "Last verified" box under its title taken
   from ``docs/verified/<stem>.json`` (the metrics of the run that produced the committed outputs,
@@ -34,6 +34,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from a checkout: its own course_utils
+from course_utils.catalogue import CATALOGUE, entry  # noqa: E402
+
 NOTEBOOKS = ROOT / "notebooks"
 VERIFIED = ROOT / "docs" / "verified"
 README = ROOT / "README.md"
@@ -46,7 +49,8 @@ README_SECTIONS = ("The two commands", "Profiles", "Run in Colab")
 
 
 def notebooks() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    """The catalogue's notebooks, in course order."""
+    return [nb.path for nb in CATALOGUE]
 
 
 def read_json(path: Path) -> dict:
@@ -164,9 +168,9 @@ def page_notebook(src: Path, dst: Path) -> dict:
     return nb
 
 
-def readme_sections(text: str) -> tuple[str, dict[str, str], dict[str, str]]:
-    """The README's opening paragraphs (before its first table or section), its level-2 sections by
-    heading, and the "story" column of its notebook table by notebook stem."""
+def readme_sections(text: str) -> tuple[str, dict[str, str]]:
+    """The README's opening paragraphs (before its first table or section) and its level-2 sections
+    by heading."""
     body = text.split("\n", 1)[1] if text.startswith("# ") else text
     intro, *rest = re.split(r"^## ", body, flags=re.MULTILINE)
     sections = {}
@@ -174,12 +178,11 @@ def readme_sections(text: str) -> tuple[str, dict[str, str], dict[str, str]]:
         heading, _, content = chunk.partition("\n")
         sections[heading.strip()] = content.strip()
     paragraphs = [p for p in intro.strip().split("\n\n") if p.strip() and not p.lstrip().startswith("|")]
-    stories = dict(re.findall(r"^\|\s*`([0-9]{2}_[^`]+)`\s*\|\s*(.+?)\s*\|\s*$", intro, flags=re.MULTILINE))
-    return "\n\n".join(paragraphs), sections, stories
+    return "\n\n".join(paragraphs), sections
 
 
 def landing_page(pages: list[tuple[str, str]]) -> str:
-    intro, sections, stories = readme_sections(README.read_text(encoding="utf-8"))
+    intro, sections = readme_sections(README.read_text(encoding="utf-8"))
     missing = [s for s in README_SECTIONS if s not in sections]
     if missing:
         raise SystemExit(
@@ -187,11 +190,11 @@ def landing_page(pages: list[tuple[str, str]]) -> str:
             f"{list(README_SECTIONS)} (rename them in tools/build_site.py if the README changed)"
         )
     out = ["# PyTorch image classification, notebook by notebook", "", intro, "", "## The notebooks", ""]
-    out += ["| notebook | what it shows | last verified |", "| --- | --- | --- |"]
+    out += ["| notebook | what it shows | on a laptop CPU | last verified |", "| --- | --- | ---: | --- |"]
     for stem, title in pages:
-        story = stories.get(stem, "")
+        nb = entry(stem)
         verified = verified_text(stem).replace("|", "\\|")
-        out.append(f"| [{title}](notebooks/{stem}.ipynb) | {story} | {verified} |")
+        out.append(f"| [{title}](notebooks/{stem}.ipynb) | {nb.story} | about {nb.cpu_minutes} min | {verified} |")
     out += [
         "",
         "Every page shows the notebook as committed: its outputs come from one real run, whose "
