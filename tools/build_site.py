@@ -6,7 +6,8 @@ already committed, so nothing is kept twice:
 
 - ``index.md``, the landing page: the README's opening paragraph, a table of the notebooks
   (title from each notebook's first heading, story from the README's table, "last verified"),
-  and the README's sections on how to run the course (the two commands, the profiles, Colab);
+  the README's sections on how to run the course (the two commands, the profiles, Colab) and
+  its credits (licence, datasets, sources);
 - ``notebooks/<stem>.ipynb``: each notebook, with a "Last verified" box under its title taken
   from ``docs/verified/<stem>.json`` (the metrics of the run that produced the committed outputs,
   written by ``python -m course_utils.course --publish``), or "not verified yet" without one, and
@@ -42,7 +43,7 @@ DEFAULT_SRC = ROOT / "_build" / "site-src"
 DEFAULT_SITE = ROOT / "_build" / "site"
 
 # README sections shown on the landing page, in this order (a missing one stops the build).
-README_SECTIONS = ("The two commands", "Profiles", "Run in Colab")
+README_SECTIONS = ("The two commands", "Profiles", "Run in Colab", "Credits")
 
 
 def notebooks() -> list[Path]:
