@@ -28,14 +28,14 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 class DatasetNotFoundError(FileNotFoundError):
     """A dataset is neither under the data root, nor in a mirror, nor downloadable.
 
-    Introduced in notebook 01.
+    Used by notebook 01 through `loaders.mnist_loaders`; every notebook's data cell can raise it.
     """
 
 
 class ChecksumError(RuntimeError):
     """A file is present but its content is not the published one.
 
-    Introduced in notebook 01.
+    Used by notebook 01 through `loaders.mnist_loaders`; every notebook's data cell can raise it.
     """
 
 
@@ -103,7 +103,7 @@ def mirror_root() -> Path | None:
     """The folder named by ``COURSE_DATA_MIRROR`` (relative to the working directory or the
     checkout), or None when the variable is unset.
 
-    Introduced in notebook 01.
+    Used by notebook 01 through `loaders.mnist_loaders`.
     """
     value = os.environ.get("COURSE_DATA_MIRROR")
     if not value:
@@ -176,7 +176,7 @@ def _copy_verified(src: Path, dst: Path, sha256: str) -> None:
 def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
     """Make the four MNIST files available under ``<root>/MNIST/raw`` and verify them.
 
-    Introduced in notebook 01.
+    Used by notebooks 01 and 02 through `loaders.mnist_loaders`.
     """
     root = data_root(root)
     raw = root / "MNIST" / "raw"
@@ -214,7 +214,7 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Cifar10Location:
-    """Where CIFAR-10 was found and in which form. Introduced in notebook 03."""
+    """Where CIFAR-10 was found and in which form. Used by notebook 03 through `loaders.cifar_loaders`."""
 
     source: str  # SOURCE_CIFAR_OFFICIAL or SOURCE_CIFAR_JPEG
     path: Path  # the torchvision root (official) or the cifar10-jpeg folder
@@ -281,7 +281,7 @@ def ensure_cifar10(root: str | os.PathLike | None = None) -> Cifar10Location:
     Order: ``<root>/cifar-10-batches-py``; ``<root>/cifar10-jpeg``; the mirror's
     ``cifar10-jpeg`` (read in place); torchvision's download of the official files.
 
-    Introduced in notebook 03.
+    Used by notebook 03 through `loaders.cifar_loaders`.
     """
     root = data_root(root)
     if (root / "cifar-10-batches-py").is_dir():
@@ -383,7 +383,7 @@ def verify_coffee(folder: Path) -> None:
     The mirror's PNGs were recompressed losslessly, so a file passes when either its bytes
     (mirror) or its decoded pixels (the Kaggle files) match the shipped tables.
 
-    Introduced in notebook 05.
+    Used by notebook 05 through `data.ensure_coffee`.
     """
     byte_sums = _read_sums("coffee-beans.sha256")
     warn_unknown_files(folder, set(byte_sums))
@@ -427,7 +427,7 @@ def train_val_indices(targets, limit: int | None, val_fraction: float, seed: int
     """(train, validation) indices: a seeded, class-balanced subset of ``limit`` images (all when
     None), of which ``val_fraction`` per class go to validation. No index is on both sides.
 
-    Introduced in notebook 03.
+    Used by notebook 03 through `loaders.cifar_loaders` (its validation split).
     """
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}.")
@@ -447,7 +447,7 @@ def train_val_indices(targets, limit: int | None, val_fraction: float, seed: int
 def balanced_indices(targets, limit: int | None, seed: int = 0) -> torch.Tensor:
     """A fixed, seeded, class-balanced subset of ``limit`` indices (all when None), sorted.
 
-    Introduced in notebook 03.
+    Used by notebooks 01 and 03 through `loaders.load_split` and `loaders.cifar_loaders`.
     """
     targets = torch.as_tensor(targets)
     if limit is None or limit >= len(targets):
@@ -466,7 +466,7 @@ def balanced_indices(targets, limit: int | None, seed: int = 0) -> torch.Tensor:
 def image_files(folder: Path) -> list[Path]:
     """Image files below ``folder``, sorted; stray files (.DS_Store, Thumbs.db, notes) are skipped.
 
-    Introduced in notebook 05.
+    Used by notebook 05 through `coffee_data.list_samples` and `data.ensure_coffee`.
     """
     return sorted(
         p
@@ -478,7 +478,7 @@ def image_files(folder: Path) -> list[Path]:
 def warn_unknown_files(folder: Path, known: set[str]) -> list[Path]:
     """Image files that are not part of a registered dataset: not verified, so one warning names them.
 
-    Introduced in notebook 05.
+    Used by notebook 05 through `data.ensure_coffee`.
     """
     extra = [p for p in image_files(folder) if p.relative_to(folder).as_posix() not in known]
     if extra:
@@ -494,7 +494,7 @@ def check_class_folders(folder: str | os.PathLike) -> list[str]:
     """Class names (sub-folder names, sorted) of an image-folder split, after checking it can
     train a classifier: at least two classes, and at least one image in each.
 
-    Introduced in notebook 05.
+    Used by notebook 05 through `coffee_data.list_samples`.
     """
     folder = Path(folder)
     if not folder.is_dir():

@@ -13,7 +13,7 @@ from PIL import Image, UnidentifiedImageError
 class BadImageError(ValueError):
     """An image file that cannot be decoded.
 
-    Introduced in notebook 05.
+    Used by notebook 05 through `coffee_data.find_duplicates` and `inference.predict_image`.
     """
 
 
@@ -22,7 +22,7 @@ def load_rgb(path: str | os.PathLike) -> Image.Image:
 
     A missing path or an undecodable file raises an error that names the file.
 
-    Introduced in notebook 05.
+    Used by notebook 05 through `coffee_data.find_duplicates` and `inference.predict_image`.
     """
     path = Path(path)
     if not path.is_file():
@@ -44,7 +44,7 @@ def pixel_hash(path: str | os.PathLike) -> str:
     """sha256 of the decoded RGB pixels and their shape: equal for pixel-identical images,
     whatever the file format or compression.
 
-    Introduced in notebook 05.
+    Used by notebook 05 through `coffee_data.find_duplicates`.
     """
     pixels = np.asarray(load_rgb(path))
     return hashlib.sha256(str(pixels.shape).encode() + pixels.tobytes()).hexdigest()

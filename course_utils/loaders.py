@@ -20,7 +20,7 @@ from . import data
 class Split:
     """One split held in memory: uint8 images (N, C, H, W), int64 targets.
 
-    Introduced in notebook 01.
+    Used by notebook 01 through `loaders.load_split`.
     """
 
     images: torch.Tensor
@@ -60,7 +60,7 @@ def torchvision_dataset(
     Returns (dataset, data_source): the images at ``indices`` when given, else a seeded,
     class-balanced subset of ``limit`` (the same images ``load_split`` picks).
 
-    Introduced in notebook 01.
+    Used by notebooks 01 and 03 through `loaders.mnist_loaders` and `loaders.cifar_loaders` (``fast=False``).
     """
     if name == "mnist":
         ds, source = _mnist_dataset(train, root, transform), data.SOURCE_MNIST

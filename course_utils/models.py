@@ -1,4 +1,5 @@
-"""Every model of the course, defined once; each docstring names the notebook that introduces it."""
+"""The models of notebooks 01 to 05, defined once (notebook 06's demo network is ``optimizers.DemoNet``,
+notebook 07's networks are in ``resnets``); each docstring here names the notebook that introduces it."""
 
 from __future__ import annotations
 

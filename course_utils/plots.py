@@ -14,7 +14,7 @@ from .images import load_rgb
 def to_display(images: torch.Tensor, mean=None, std=None) -> np.ndarray:
     """Undo normalisation and return (N, H, W, C) floats in [0, 1]; uint8 input is scaled.
 
-    Introduced in notebook 01.
+    Used by notebook 01 through `plots.image_grid`.
     """
     x = torch.as_tensor(images).detach().cpu()
     if x.dtype == torch.uint8:

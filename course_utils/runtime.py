@@ -61,7 +61,7 @@ def seed_everything(seed: int) -> torch.Generator:
 def resolve_profile(profile: str | None, device: torch.device) -> str:
     """``profile`` if given, else ``COURSE_PROFILE``, else ``full`` on CUDA and ``cpu`` otherwise.
 
-    Introduced in notebook 01.
+    Used by every notebook through `runtime.setup`.
     """
     name = profile or os.environ.get("COURSE_PROFILE") or ("full" if device.type == "cuda" else "cpu")
     if name not in PROFILES:
@@ -75,7 +75,7 @@ def resolve_profile(profile: str | None, device: torch.device) -> str:
 class Settings(dict):
     """The resolved settings of one run; keys are readable as attributes (``cfg.epochs``).
 
-    Introduced in notebook 01.
+    Used by every notebook through `runtime.setup`, which returns them.
     """
 
     def __getattr__(self, name):

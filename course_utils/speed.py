@@ -17,7 +17,7 @@ def precision_for_capability(major: int, minor: int = 0) -> str:
     (A100, H100, RTX 30xx and later), "float16" with a gradient scaler below that, for example on
     Colab's T4 (7.5), which has no bf16 arithmetic.
 
-    Introduced in every notebook on a GPU (through fit).
+    Used by every notebook through `runtime.setup`, which prints it; on a CUDA GPU ``fit`` trains in it.
     """
     return "bfloat16" if (major, minor) >= (8, 0) else "float16"
 
@@ -27,7 +27,7 @@ def precision_for(device) -> str:
     (``precision_for_capability``), "float32" (no autocast) on CPU and MPS. Every notebook prints it
     with its settings.
 
-    Introduced in every notebook on a GPU (through fit).
+    Used by every notebook through `runtime.setup`, which prints it; on a CUDA GPU ``fit`` trains in it.
     """
     device = torch.device(device)
     if device.type != "cuda":
@@ -38,7 +38,8 @@ def precision_for(device) -> str:
 def prepare_model(model: nn.Module) -> nn.Module:
     """Store convolution weights NHWC (channels_last), the layout tensor cores read fastest.
 
-    Introduced in every notebook on a GPU (through fit).
+    Used by every notebook on a CUDA GPU through `training.fit`, `mnist.train_mnist_sgd` or
+    `coffee_train.train_coffee_vgg16`.
     """
     return model.to(memory_format=torch.channels_last)
 
@@ -56,7 +57,8 @@ def train_one_epoch_fast(model: nn.Module, loader, optimizer, loss_fn, device, s
     tests use it to run the autocast branch on a CPU. A CUDA out-of-memory error is raised again
     with what to lower.
 
-    Introduced in every notebook on a GPU (through fit).
+    Used by every notebook on a CUDA GPU through `training.fit`, `mnist.train_mnist_sgd` or
+    `coffee_train.train_coffee_vgg16`.
     """
     device = torch.device(device)
     model.train()

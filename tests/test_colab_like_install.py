@@ -44,7 +44,7 @@ def installed(tmp_path):
     # What an sdist holds, copied, so that pip's build leaves nothing in the checkout.
     source = tmp_path / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     shutil.copytree(REPO / "course_utils", source / "course_utils", ignore=shutil.ignore_patterns("__pycache__"))
     constraints = tmp_path / "constraints.txt"

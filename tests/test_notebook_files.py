@@ -2,6 +2,7 @@
 bootstrap cell, outputs from a real run, exercises, and no model chosen on test data."""
 
 import ast
+import importlib.util
 import re
 from pathlib import Path
 
@@ -40,11 +41,26 @@ def _code(nb) -> str:
     return "\n".join(re.sub(r"^(\s*)%.*$", r"\1pass", src, flags=re.M) for src in cells)
 
 
-def test_every_notebook_starts_with_the_same_bootstrap_cell():
-    expected = (ROOT / "tools" / "bootstrap_cell.ipy").read_text().strip()
+def _tools_module(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_notebook_starts_with_the_bootstrap_cell_and_title_link_of_the_repository_setting():
+    """tools/bootstrap_cell.ipy rendered for pyproject.toml's [project.urls] Repository (unset: the
+    cell without its Colab branch, and no link); tests/test_colab.py sets a URL on a copy."""
+    colab = _tools_module("colab")
+    repo = colab.repository(ROOT)
+    expected = colab.bootstrap_cell(repo)
     for path in NOTEBOOKS:
-        first = next(c for c in _read(path).cells if c.cell_type == "code")
+        nb = _read(path)
+        first = next(c for c in nb.cells if c.cell_type == "code")
         assert first.source == expected, f"{path.name}: run tools/set_bootstrap.py"
+        title = next(c for c in nb.cells if c.cell_type == "markdown")
+        linked = colab.title_cell(title.source, colab.colab_link(repo, path.name))
+        assert title.source == linked, f"{path.name}: run tools/set_bootstrap.py"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

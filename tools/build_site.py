@@ -6,11 +6,14 @@ already committed, so nothing is kept twice:
 
 - ``index.md``, the landing page: the README's opening paragraph, a table of the notebooks
   (title from each notebook's first heading, story from ``course_utils/catalogue.py``, "last verified"),
-  and the README's sections on how to run the course (the two commands, the profiles, Colab);
+  the README's sections on how to run the course (the two commands, the profiles, Colab) and
+  its credits (licence, datasets, sources);
 - ``notebooks/<stem>.ipynb``: each notebook, with a "Last verified" box under its title taken
   from ``docs/verified/<stem>.json`` (the metrics of the run that produced the committed outputs,
   written by ``python -m course_utils.course --publish``), or "not verified yet" without one, and
-  a download link to the committed notebook (copied next to the page after the build);
+  a download link to the committed notebook (copied next to the page after the build), and,
+  once pyproject.toml names the course's repository (tools/colab.py), its "Open in Colab" link
+  under the title, as in the notebook (the landing page's table links each notebook there too);
 - ``reference-results.md``: ``docs/reference-results.md``.
 
 Then MkDocs (``mkdocs.yml``, strict: a broken link fails) turns them into static HTML, by
@@ -33,6 +36,8 @@ import sys
 import time
 from pathlib import Path
 
+import colab
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from a checkout: its own course_utils
 from course_utils.catalogue import CATALOGUE, entry  # noqa: E402
@@ -45,7 +50,7 @@ DEFAULT_SRC = ROOT / "_build" / "site-src"
 DEFAULT_SITE = ROOT / "_build" / "site"
 
 # README sections shown on the landing page, in this order (a missing one stops the build).
-README_SECTIONS = ("The two commands", "Profiles", "Run in Colab")
+README_SECTIONS = ("The two commands", "Profiles", "Run in Colab", "Credits")
 
 
 def notebooks() -> list[Path]:
@@ -153,12 +158,15 @@ def static_widgets(nb: dict) -> None:
                     data["text/plain"] = ""
 
 
-def page_notebook(src: Path, dst: Path) -> dict:
-    """Copy a notebook with the "Last verified" box under its title and widgets as text."""
+def page_notebook(src: Path, dst: Path, repo: str | None = None) -> dict:
+    """Copy a notebook with the "Last verified" box under its title and widgets as text; the title's
+    Colab link follows ``repo`` (what tools/set_bootstrap.py writes), even in a notebook not yet updated."""
     nb = read_json(src)
     static_widgets(nb)
     box = verified_html(src.stem)
     first = next((c for c in nb["cells"] if c["cell_type"] == "markdown"), None)
+    if first is not None and "".join(first["source"]).startswith("# "):
+        first["source"] = colab.title_cell("".join(first["source"]), colab.colab_link(repo, src.name))
     lines = "".join(first["source"]).splitlines(keepends=True) if first else []
     if first is not None and lines and lines[0].startswith("# "):
         first["source"] = [lines[0], "\n", box, "\n\n", *lines[1:]]
@@ -181,7 +189,7 @@ def readme_sections(text: str) -> tuple[str, dict[str, str]]:
     return "\n\n".join(paragraphs), sections
 
 
-def landing_page(pages: list[tuple[str, str]]) -> str:
+def landing_page(pages: list[tuple[str, str]], repo: str | None = None) -> str:
     intro, sections = readme_sections(README.read_text(encoding="utf-8"))
     missing = [s for s in README_SECTIONS if s not in sections]
     if missing:
@@ -194,7 +202,9 @@ def landing_page(pages: list[tuple[str, str]]) -> str:
     for stem, title in pages:
         nb = entry(stem)
         verified = verified_text(stem).replace("|", "\\|")
-        out.append(f"| [{title}](notebooks/{stem}.ipynb) | {nb.story} | about {nb.cpu_minutes} min | {verified} |")
+        link = colab.colab_link(repo, f"{stem}.ipynb")
+        shown = f"[{title}](notebooks/{stem}.ipynb)" + (f" · {link}" if link else "")
+        out.append(f"| {shown} | {nb.story} | about {nb.cpu_minutes} min | {verified} |")
     out += [
         "",
         "Every page shows the notebook as committed: its outputs come from one real run, whose "
@@ -213,13 +223,14 @@ def generate(src_dir: Path) -> list[str]:
     if src_dir.exists():
         shutil.rmtree(src_dir)
     (src_dir / "notebooks").mkdir(parents=True)
+    repo = colab.repository(ROOT)
     pages = []
     for path in notebooks():
-        nb = page_notebook(path, src_dir / "notebooks" / path.name)
+        nb = page_notebook(path, src_dir / "notebooks" / path.name, repo)
         pages.append((path.stem, title_of(nb, path.stem)))
     if not pages:
         raise SystemExit(f"build_site: no notebooks in {NOTEBOOKS}")
-    (src_dir / "index.md").write_text(landing_page(pages), encoding="utf-8")
+    (src_dir / "index.md").write_text(landing_page(pages, repo), encoding="utf-8")
     shutil.copyfile(REFERENCE, src_dir / "reference-results.md")
     return [stem for stem, _ in pages]
 
