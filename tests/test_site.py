@@ -1,21 +1,20 @@
 """The course website (``make site``): built from the committed notebooks, served on 127.0.0.1 and
-opened in headless Chromium (Debian's ``chromium``), which is driven over the DevTools protocol on
-a pipe (``--remote-debugging-pipe``: no port, no extra Python package).
+opened with Playwright (``playwright.sync_api``) in headless Chromium: Debian's ``chromium``, since
+Playwright's own browser download does not work without internet.
 
 Every page (the landing page, each notebook, the reference results) must load; every image on it
 must be decoded (``naturalWidth > 0``), and a notebook page must show at least as many images as
 the notebook has image outputs; every internal link must answer 200 from the server (and its
 ``#fragment`` must exist on the target page); no page may show a raw traceback or ANSI-coloured
-error output; nothing may be requested from outside 127.0.0.1; each notebook page carries its
-"Last verified" box. One screenshot per page is saved in ``_build/screenshots/``.
+error output; nothing may be requested from outside 127.0.0.1 (every request is recorded, and
+outside HTTP ones are aborted); each notebook page carries its "Last verified" box and a download
+link to the committed notebook. One screenshot per page is saved in ``_build/screenshots/``.
 
-Without Chromium the test skips locally (``apt-get install chromium``) and fails under CI.
+Without Playwright or Chromium the test skips locally and fails under CI.
 """
 
 from __future__ import annotations
 
-import base64
-import fcntl
 import json
 import os
 import select
@@ -30,15 +29,22 @@ from pathlib import Path
 
 import pytest
 
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:
+    sync_playwright = None
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 PAGES = ["index", *(f"notebooks/{nb.stem}" for nb in NOTEBOOKS), "reference-results"]
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 6000  # px: the top of a long notebook page (layout, navigation, first figures)
-PAGE_TIMEOUT = 60  # seconds for one page to load and decode its images
+PAGE_TIMEOUT_MS = 60_000  # for one page to load and decode its images
 
-# The flags every Chromium here is started with (Debian's package, as root, no network).
+# Debian's package, run as root on a machine with no network: the background-networking flags
+# keep Chromium from opening connections of its own, which the closed network refuses. Playwright
+# adds most of these by default; they are listed so the test does not depend on its defaults.
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -52,33 +58,32 @@ CHROMIUM_FLAGS = [
     "--mute-audio",
 ]
 
-# Runs in the page: waits for every image to be decoded, then reports what the checks need.
+# Runs in the page once it has loaded: waits for every image to be decoded (or to fail), then
+# reports what the checks need in one round trip.
 PAGE_REPORT_JS = """
-(async () => {
+async () => {
   const images = [...document.images];
   await Promise.all(images.map((img) => img.decode().catch(() => null)));
   const content = document.querySelector(".md-content") || document.body;
+  const hrefs = (selector) => [...document.querySelectorAll(selector)].map((a) => a.href);
   return {
-    title: document.title,
     h1: (content.querySelector("h1") || {textContent: ""}).textContent.trim(),
     images: images.map((img) => ({
       src: (img.currentSrc || img.src).slice(0, 80),
       width: img.naturalWidth,
-      height: img.naturalHeight,
       in_content: content.contains(img),
     })),
     text: document.body.innerText,
     ansi_elements: content.querySelectorAll('[class*="ansi-"]').length,
-    links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
-    nav_links: [...document.querySelectorAll(".md-sidebar--primary a[href], .md-footer a[href]")].map((a) => a.href),
-    footer_links: [...document.querySelectorAll(".md-footer a[href]")].map((a) => a.href),
+    links: hrefs("a[href]"),
+    nav_links: hrefs(".md-sidebar--primary a[href], .md-footer a[href]"),
+    footer_links: hrefs(".md-footer a[href]"),
     anchors: [...document.querySelectorAll("[id], a[name]")].map((e) => e.id || e.getAttribute("name")),
     verified: [...content.querySelectorAll(".last-verified")].map((e) => ({
       state: e.dataset.verified, text: e.innerText.trim(),
     })),
-    height: Math.ceil(document.documentElement.scrollHeight),
   };
-})()
+}
 """
 
 
@@ -106,154 +111,32 @@ def image_outputs(path: Path) -> int:
     return sum(any(k in out.get("data", {}) for k in kinds) for cell in nb["cells"] for out in cell.get("outputs", []))
 
 
-class Chromium:
-    """Headless Chromium, driven over the DevTools protocol on fds 3 (in) and 4 (out)."""
-
-    def __init__(self, executable: str, profile_dir: Path, log_path: Path):
-        to_browser = os.pipe()
-        from_browser = os.pipe()
-        # Move the ends Chromium keeps above fd 10, so putting them on 3 and 4 clobbers nothing.
-        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (*to_browser, *from_browser)]
-        for fd in (*to_browser, *from_browser):
-            os.close(fd)
-        child_in, self._write_fd, self._read_fd, child_out = high
-
-        def on_fds_3_and_4():
-            os.dup2(child_in, 3)  # os.dup2 makes 3 and 4 inheritable; the rest stays close-on-exec
-            os.dup2(child_out, 4)
-
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        self.proc = subprocess.Popen(
-            [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}", "--remote-debugging-pipe", "about:blank"],
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=on_fds_3_and_4,
-            close_fds=False,
-        )
-        os.close(child_in)
-        os.close(child_out)
-        self._buffer = b""
-        self._next_id = 0
-        self.events: list[dict] = []
-
-    def log_tail(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")[-3000:]
-
-    def _read_message(self, deadline: float) -> dict:
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("no answer from Chromium\n" + self.log_tail())
-            ready, _, _ = select.select([self._read_fd], [], [], left)
-            if ready:
-                chunk = os.read(self._read_fd, 1 << 20)
-                if not chunk:
-                    raise RuntimeError(f"Chromium closed the pipe (exit {self.proc.poll()})\n" + self.log_tail())
-                self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30) -> dict:
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        data = json.dumps(message).encode() + b"\0"
-        while data:
-            data = data[os.write(self._write_fd, data) :]
-        deadline = time.monotonic() + timeout
-        while True:
-            answer = self._read_message(deadline)
-            if answer.get("id") == self._next_id:
-                if "error" in answer:
-                    raise RuntimeError(f"{method}: {answer['error']}")
-                return answer.get("result", {})
-            self.events.append(answer)
-
-    def wait_for(self, method: str, session: str, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        seen = 0
-        while True:
-            for event in self.events[seen:]:
-                if event.get("method") == method and event.get("sessionId") == session:
-                    return event
-            seen = len(self.events)
-            self.events.append(self._read_message(deadline))
-
-    def close(self):
-        try:
-            self.send("Browser.close", timeout=10)
-        except Exception:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        for fd in (self._write_fd, self._read_fd):
-            os.close(fd)
-        self._log.close()
+def _outside(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname != "127.0.0.1"
 
 
-def visit(browser: Chromium, url: str, screenshot: Path) -> dict:
+def visit(context, url: str, screenshot: Path) -> dict:
     """Open url in a fresh tab; return the page's report, its errors and requests; save a screenshot."""
-    target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    start = len(browser.events)
-    for domain in ("Page", "Runtime", "Network"):
-        browser.send(f"{domain}.enable", session=session)
-    browser.send("Emulation.setDeviceMetricsOverride", {**VIEWPORT, "deviceScaleFactor": 1, "mobile": False}, session)
-    navigated = browser.send("Page.navigate", {"url": url}, session)
-    assert "errorText" not in navigated, f"{url}: {navigated['errorText']}"
-    browser.wait_for("Page.loadEventFired", session, PAGE_TIMEOUT)
-    result = browser.send(
-        "Runtime.evaluate",
-        {"expression": PAGE_REPORT_JS, "awaitPromise": True, "returnByValue": True},
-        session,
-        timeout=PAGE_TIMEOUT,
-    )
-    if "exceptionDetails" in result:
-        raise RuntimeError(f"{url}: the page report failed: {result['exceptionDetails']}")
-    report = result["result"]["value"]
-    height = min(report["height"], MAX_SCREENSHOT_HEIGHT)
-    shot = browser.send(
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height, "scale": 1},
-        },
-        session,
-        timeout=PAGE_TIMEOUT,
-    )
-    screenshot.parent.mkdir(parents=True, exist_ok=True)
-    screenshot.write_bytes(base64.b64decode(shot["data"]))
-    events = [e for e in browser.events[start:] if e.get("sessionId") == session]
-    report["status"] = next(
-        (
-            e["params"]["response"]["status"]
-            for e in events
-            if e.get("method") == "Network.responseReceived" and e["params"]["type"] == "Document"
-        ),
-        None,
-    )
-    report["requests"] = [
-        e["params"]["request"]["url"] for e in events if e.get("method") == "Network.requestWillBeSent"
-    ]
-    report["js_errors"] = [
-        e["params"]["exceptionDetails"].get("exception", {}).get("description")
-        or e["params"]["exceptionDetails"].get("text")
-        for e in events
-        if e.get("method") == "Runtime.exceptionThrown"
-    ]
-    report["failed_requests"] = [
-        e["params"].get("errorText") for e in events if e.get("method") == "Network.loadingFailed"
-    ]
-    browser.send("Target.closeTarget", {"targetId": target})
-    return report
+    page = context.new_page()
+    requests, js_errors, failed = [], [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("websocket", lambda socket: requests.append(socket.url))
+    page.on("pageerror", lambda error: js_errors.append(error.stack or error.message))
+    page.on("requestfailed", lambda request: failed.append(f"{request.url}: {request.failure}"))
+    response = page.goto(url, wait_until="load")
+    report = page.evaluate(PAGE_REPORT_JS)
+    # full_page lets the clip reach below the viewport; Playwright trims it to the page's height.
+    clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": MAX_SCREENSHOT_HEIGHT}
+    page.screenshot(path=screenshot, full_page=True, clip=clip)
+    page.close()
+    return {
+        **report,
+        "status": response.status if response else None,
+        "requests": requests,
+        "js_errors": js_errors,
+        "failed_requests": failed,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -303,26 +186,34 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def chromium():
-    """The Chromium executable (checked before the site is built)."""
+    """Playwright and the Chromium executable (checked before the site is built)."""
+    if sync_playwright is None:
+        _missing("Playwright is not installed: make install (or pip install playwright==1.65.2)")
     executable = chromium_executable()
     if executable is None:
-        _missing("Chromium is not installed: apt-get install chromium (Debian's package)")
+        _missing(
+            "Chromium is not installed: apt-get install chromium (Debian's package; "
+            "`playwright install` needs the internet and is not used)"
+        )
     return executable
 
 
 @pytest.fixture(scope="module")
-def pages(chromium, site, server, tmp_path_factory):
+def pages(chromium, site, server):
     """Every page opened once in headless Chromium: {page: report}; screenshots saved."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    tmp = tmp_path_factory.mktemp("chromium")
-    browser = Chromium(chromium, tmp / "profile", tmp / "chromium.log")
     t0 = time.perf_counter()
-    try:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
+        # Aborted at once rather than left to the network (which may hang rather than refuse);
+        # the page's request listener has already recorded the URL for the test to report.
+        context.route(_outside, lambda route: route.abort("blockedbyclient"))
         reports = {}
         for page in PAGES:
             shot = SCREENSHOTS / f"{page.rsplit('/', 1)[-1]}.png"
-            reports[page] = visit(browser, urllib.parse.urljoin(server, f"{page}.html"), shot)
-    finally:
+            reports[page] = visit(context, urllib.parse.urljoin(server, f"{page}.html"), shot)
         browser.close()
     print(f"{len(PAGES)} pages opened in Chromium in {time.perf_counter() - t0:.1f} s; screenshots in {SCREENSHOTS}")
     return reports
@@ -336,10 +227,6 @@ def _status(url: str) -> int:
         return error.code
 
 
-def _internal(url: str, server: str) -> bool:
-    return url.startswith(server)
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_page_loads_with_decoded_images_and_no_traceback(pages, page):
     report = pages[page]
@@ -351,11 +238,11 @@ def test_page_loads_with_decoded_images_and_no_traceback(pages, page):
     assert "\x1b[" not in report["text"], f"{page} shows raw ANSI escape codes"
     assert report["ansi_elements"] == 0, f"{page} shows ANSI-coloured output (an error's traceback)"
     assert not report["js_errors"], f"{page}: JavaScript errors {report['js_errors']}"
-    outside = [u for u in report["requests"] if urllib.parse.urlsplit(u).scheme in ("http", "https", "ws", "wss")]
-    outside = [u for u in outside if urllib.parse.urlsplit(u).hostname != "127.0.0.1"]
+    outside = [u for u in report["requests"] if _outside(u)]
     assert not outside, f"{page} requests from outside the site: {outside}"
     assert not report["failed_requests"], f"{page}: failed requests {report['failed_requests']}"
-    assert (SCREENSHOTS / f"{page.rsplit('/', 1)[-1]}.png").stat().st_size > 0
+    shot = SCREENSHOTS / f"{page.rsplit('/', 1)[-1]}.png"
+    assert shot.stat().st_size > 0, f"{page}: empty screenshot {shot}"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
@@ -364,7 +251,7 @@ def test_notebook_page_shows_its_figures_last_verified_and_download(pages, noteb
     expected = image_outputs(notebook)
     shown = [img for img in report["images"] if img["in_content"] and img["width"] > 0]
     assert len(shown) >= expected, f"{notebook.name}: {expected} image outputs, {len(shown)} decoded images"
-    assert len(report["verified"]) == 1, f"{notebook.name}: no 'Last verified' box"
+    assert len(report["verified"]) == 1, f"{notebook.name}: {len(report['verified'])} 'Last verified' boxes, not 1"
     downloads = [u for u in report["links"] if u.split("#")[0].endswith(f"/notebooks/{notebook.name}")]
     assert downloads, f"{notebook.name}: no download link"
     with urllib.request.urlopen(downloads[0], timeout=30) as response:
@@ -373,12 +260,14 @@ def test_notebook_page_shows_its_figures_last_verified_and_download(pages, noteb
     metrics = ROOT / "docs" / "verified" / f"{notebook.stem}.json"
     if metrics.exists():
         m = json.loads(metrics.read_text())
-        assert box["state"] == "yes"
+        assert box["state"] == "yes", f"{notebook.name}: {metrics.name} exists but the box says {box['text']!r}"
         for key in ("profile", "device", "run_date", "torch"):
             if key in m:
                 assert str(m[key]) in box["text"], f"{notebook.name}: {key} {m[key]!r} not in {box['text']!r}"
     else:
-        assert box["state"] == "no" and "not verified yet" in box["text"]
+        assert box["state"] == "no" and "not verified yet" in box["text"], (
+            f"{notebook.name}: no {metrics.name}, but the box says {box['text']!r}"
+        )
 
 
 def test_navigation_reaches_every_notebook_and_every_link_resolves(pages, server):
@@ -396,7 +285,7 @@ def test_navigation_reaches_every_notebook_and_every_link_resolves(pages, server
     problems: list[str] = []
     for page, report in pages.items():
         for link in report["links"]:
-            if not _internal(link, server):
+            if not link.startswith(server):
                 continue
             base, _, fragment = link.partition("#")
             if base not in statuses:
