@@ -93,7 +93,7 @@ class History:
     """Per-epoch numbers of a run (accuracies are fractions), plus every batch's loss.
 
     ``best_epoch`` is the epoch validation chose; without a validation loader nothing is chosen
-    and the last epoch is kept.
+    and the last epoch is kept. ``stopped_early``: patience ended the run before its last epoch.
 
     Introduced in notebook 03.
     """
@@ -188,7 +188,11 @@ def fit(
         log(f"{line}  {seconds:.1f}s")
         if on_epoch_end is not None:
             on_epoch_end(epoch, model, history)
-        if patience is not None and history.best_epoch is not None and epoch - history.best_epoch >= patience:
+        # After the last epoch the run ends anyway: patience running out there skips nothing.
+        out_of_patience = (
+            patience is not None and history.best_epoch is not None and epoch - history.best_epoch >= patience
+        )
+        if out_of_patience and epoch < epochs:
             history.stopped_early = True
             log(f"stopped early: no better validation accuracy for {patience} epochs")
             break

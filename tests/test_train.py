@@ -122,6 +122,28 @@ def test_early_stopping_on_validation(mnist_small):
     assert h.stopped_early and len(h.epoch) == h.best_epoch + 1 < 5
 
 
+def test_patience_running_out_on_the_last_epoch_is_no_early_stop(mnist_small):
+    # The run above, allowed only the two epochs it runs anyway: patience runs out after epoch 2,
+    # the last one, so no epoch was skipped and nothing stopped early.
+    seed_everything(0)
+    model = CNN()
+    train, val, _ = mnist_small
+    lines = []
+    h = fit(
+        model,
+        train,
+        val,
+        torch.optim.SGD(model.parameters(), lr=40.0),
+        2,
+        loss_fn=F.nll_loss,
+        patience=1,
+        log=lines.append,
+    )
+    assert h.epoch == [1, 2] and h.best_epoch == 1
+    assert not h.stopped_early
+    assert not [line for line in lines if line.startswith("stopped early")]
+
+
 def test_same_seed_same_history(mnist_small):
     _, a = _fit(mnist_small, 2)
     _, b = _fit(mnist_small, 2)
