@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checkpoints import save_best
 from .training import History, fit
 
 
@@ -51,8 +52,11 @@ def train_coffee_vgg16(
     on_epoch_end=None,
 ) -> History:
     """Notebook 05's recipe: Adam at ``lr``, cross-entropy, ``epochs`` epochs with ``fit``; the
-    epoch with the best *validation* accuracy is kept (and saved at ``checkpoint_path``)."""
+    epoch with the best *validation* accuracy is kept (and saved at ``checkpoint_path``, then
+    ``on_epoch_end`` runs)."""
     optimizer = make_adam(model, lr)
+    if checkpoint_path is not None:
+        on_epoch_end = save_best(checkpoint_path, then=on_epoch_end)
     return fit(
         model,
         train_loader,
@@ -61,7 +65,6 @@ def train_coffee_vgg16(
         epochs,
         loss_fn=F.cross_entropy,
         device=device,
-        checkpoint_path=checkpoint_path,
         on_epoch_end=on_epoch_end,
     )
 
