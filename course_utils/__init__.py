@@ -2,8 +2,8 @@
 
 Where things are: ``training`` (the loop: train_one_epoch, evaluate, fit), ``inference``
 (predict), ``models``, ``loaders`` and ``data`` (the registry), ``plots``, ``metrics``,
-``runtime`` (device, seed, profiles), and one module of recipes per lesson (``mnist``,
-``cifar``, ``coffee_data`` and ``coffee_train``).
+``runtime`` (device, seed, profiles), ``recipes`` and ``timing`` (what two lessons share), and
+one module of recipes per lesson (``mnist``, ``cifar``, ``coffee_data`` and ``coffee_train``).
 """
 
 from .checkpoints import load_checkpoint

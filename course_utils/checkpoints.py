@@ -1,8 +1,10 @@
-"""Checkpoints on disk: where they go, writing them safely, loading them back (notebook 05)."""
+"""Checkpoints on disk: where they go, writing them safely, keeping the epoch validation chose
+during ``fit`` (``save_best``), loading it back (notebook 05)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -30,9 +32,27 @@ def save_atomic(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def save_best(path, then: Callable | None = None) -> Callable:
+    """An ``on_epoch_end`` for ``fit``: after every epoch that validation chooses (a new best
+    validation accuracy), write its weights to ``path``, so a crash keeps the best epoch so far;
+    then call ``then(epoch, model, history)`` when given. ``load_checkpoint`` reads the file back.
+
+    Introduced in notebook 05.
+    """
+    path = Path(path)
+
+    def hook(epoch, model, history) -> None:
+        if history.best_epoch == epoch:
+            save_atomic({"model": model.state_dict(), "epoch": epoch, "val_acc": history.best_val_acc}, path)
+        if then is not None:
+            then(epoch, model, history)
+
+    return hook
+
+
 def load_checkpoint(model: nn.Module, path, device="cpu") -> dict:
-    """Load the weights ``fit`` saved at ``path`` into ``model``; return the checkpoint's
-    epoch and validation accuracy.
+    """Load the weights ``save_best`` (or ``resume.fit_resumable``) wrote at ``path`` into
+    ``model``; return the checkpoint's epoch and validation accuracy.
 
     Introduced in notebook 05.
     """

@@ -1,6 +1,7 @@
-"""CIFAR-10 recipes of notebooks 03 and 04: the training recipes, the dataset's own mean/std,
-score reports, the most confident mistakes, and two small demonstrations (1x1
-convolution vs a per-pixel Linear, the shape trace that fixes VGG's classifier at 512)."""
+"""CIFAR-10 recipes of notebooks 03 and 04: 03's training recipe (04's, which 07 trains with too,
+is ``recipes.train_cifar_vgg``), the dataset's own mean/std, score reports, the most confident
+mistakes, and two small demonstrations (1x1 convolution vs a per-pixel Linear, the shape trace
+that fixes VGG's classifier at 512)."""
 
 from __future__ import annotations
 
@@ -59,31 +60,6 @@ def train_cifar_adam(
     validation accuracy is kept."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     return fit(model, train_loader, val_loader, optimizer, epochs, device=device, patience=patience)
-
-
-def train_cifar_vgg(
-    model: nn.Module,
-    train_loader,
-    val_loader,
-    *,
-    epochs: int,
-    lr: float,
-    momentum: float,
-    weight_decay: float,
-    device="cpu",
-) -> History:
-    """Notebook 04's recipe: SGD with Nesterov momentum and weight decay under a one-cycle schedule.
-
-    One-cycle warms the learning rate up to ``lr`` over the first 30% of the batches, then
-    anneals it to almost zero, which lets a BatchNorm VGG train at a high rate in few epochs.
-    """
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=True, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, epochs=epochs, steps_per_epoch=len(train_loader), pct_start=0.3
-    )
-    return fit(
-        model, train_loader, val_loader, optimizer, epochs, device=device, scheduler=scheduler, scheduler_per="batch"
-    )
 
 
 def score_report(model: nn.Module, loader, device, class_names=CLASSES, flip: bool = False) -> dict:

@@ -1,14 +1,14 @@
 """Notebook 05, training VGG16 from scratch on the coffee beans: initialisation, the optimizer,
-the recipe, and the timing experiments (batch size, ``cudnn.benchmark``)."""
+the recipe, and the ``cudnn.benchmark`` timing (the batch-size timer is ``timing.time_batch_sizes``)."""
 
 from __future__ import annotations
-
-import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checkpoints import save_best
+from .timing import time_batch_sizes
 from .training import History, fit
 
 
@@ -51,8 +51,11 @@ def train_coffee_vgg16(
     on_epoch_end=None,
 ) -> History:
     """Notebook 05's recipe: Adam at ``lr``, cross-entropy, ``epochs`` epochs with ``fit``; the
-    epoch with the best *validation* accuracy is kept (and saved at ``checkpoint_path``)."""
+    epoch with the best *validation* accuracy is kept (and saved at ``checkpoint_path``, then
+    ``on_epoch_end`` runs)."""
     optimizer = make_adam(model, lr)
+    if checkpoint_path is not None:
+        on_epoch_end = save_best(checkpoint_path, then=on_epoch_end)
     return fit(
         model,
         train_loader,
@@ -61,58 +64,11 @@ def train_coffee_vgg16(
         epochs,
         loss_fn=F.cross_entropy,
         device=device,
-        checkpoint_path=checkpoint_path,
         on_epoch_end=on_epoch_end,
     )
 
 
 # ---------------------------------------------------------------- experiments
-
-
-def time_batch_sizes(
-    model_fn,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    batch_sizes,
-    lr: float,
-    steps: int = 2,
-    device="cpu",
-    epoch_images: int | None = None,
-    optimizer_fn=make_adam,
-) -> list[dict]:
-    """Seconds per optimizer step and images per second for each batch size.
-
-    Each size gets a fresh model from ``model_fn`` (same seed) and its optimizer from
-    ``optimizer_fn(model, lr)`` (05's Adam by default), one warm-up step and then ``steps`` timed
-    steps on the given (already normalised) images. ``epoch_images`` turns the rate into an
-    estimated epoch time.
-
-    Introduced in notebook 05; notebook 06 times batch size 1 with it.
-    """
-    device = torch.device(device)
-    rows = []
-    for bs in batch_sizes:
-        torch.manual_seed(0)
-        model = model_fn().to(device).train()
-        optimizer = optimizer_fn(model, lr)
-        times = []
-        for step in range(steps + 1):
-            idx = torch.arange(step * bs, (step + 1) * bs) % len(images)
-            x, y = images[idx].to(device), labels[idx].to(device)
-            t0 = time.perf_counter()
-            optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(model(x), y).backward()
-            optimizer.step()
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - t0)
-        per_step = sum(times[1:]) / steps  # the first step pays for allocations
-        row = {"batch_size": bs, "seconds_per_step": per_step, "images_per_second": bs / per_step}
-        if epoch_images:
-            row["epoch_seconds_est"] = -(-epoch_images // bs) * per_step
-        rows.append(row)
-        del model, optimizer
-    return rows
 
 
 def time_cudnn_benchmark(
@@ -127,9 +83,10 @@ def time_cudnn_benchmark(
     try:
         for flag in (False, True):
             torch.backends.cudnn.benchmark = flag
-            out[f"benchmark={flag}"] = time_batch_sizes(model_fn, images, labels, [len(images)], lr, steps, device)[0][
-                "seconds_per_step"
-            ]
+            rows = time_batch_sizes(
+                model_fn, images, labels, [len(images)], lr, optimizer_fn=make_adam, steps=steps, device=device
+            )
+            out[f"benchmark={flag}"] = rows[0]["seconds_per_step"]
     finally:
         torch.backends.cudnn.benchmark = before
     return out

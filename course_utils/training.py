@@ -2,7 +2,8 @@
 
 Notebook 01 writes ``train_one_epoch`` and ``evaluate`` by hand and then shows that this module
 is the same loop, packaged (a test holds the two equal). Notebook 03 shows ``fit``. What exists
-only for speed on a GPU lives in ``speed.py``; resuming an interrupted run in ``checkpoints.py``.
+only for speed on a GPU lives in ``speed.py``; writing the chosen weights to disk in ``checkpoints.py``
+(``save_best``); resuming an interrupted run in ``resume.py`` (``fit_resumable``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import copy
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +26,6 @@ with warnings.catch_warnings():  # its note that notebook mode is "experimental"
     from tqdm.autonotebook import tqdm
 
 from . import speed
-from .checkpoints import save_atomic
 
 
 def show_progress() -> bool:
@@ -93,7 +93,7 @@ class History:
     """Per-epoch numbers of a run (accuracies are fractions), plus every batch's loss.
 
     ``best_epoch`` is the epoch validation chose; without a validation loader nothing is chosen
-    and the last epoch is kept.
+    and the last epoch is kept. ``stopped_early``: patience ended the run before its last epoch.
 
     Introduced in notebook 03.
     """
@@ -117,6 +117,48 @@ class History:
     def train_seconds(self) -> float:
         return float(sum(self.seconds))
 
+    def add_epoch(
+        self, epoch: int, lr: float, train_loss: float, train_acc: float, batch_losses: list[float], seconds: float
+    ) -> None:
+        """Record one epoch's training (what ``train_one_epoch`` returned) and its learning rate."""
+        for key, value in dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, lr=lr, seconds=seconds).items():
+            getattr(self, key).append(value)
+        self.batch_loss.extend(batch_losses)
+
+    def epoch_line(self, epochs: int) -> str:
+        """The log line of the last recorded epoch. ``course.py`` finds these lines by their
+        ``epoch N/M`` prefix, so the prefix stays."""
+        epoch = self.epoch[-1]
+        line = f"epoch {epoch}/{epochs}  lr {self.lr[-1]:.2e}"
+        line += f"  train loss {self.train_loss[-1]:.4f} acc {self.train_acc[-1]:.4f}"
+        if len(self.val_acc) == len(self.epoch):  # this run validates after every epoch
+            line += f"  val loss {self.val_loss[-1]:.4f} acc {self.val_acc[-1]:.4f}"
+            if self.best_epoch == epoch:
+                line += "  *best"
+        return f"{line}  {self.seconds[-1]:.1f}s"
+
+    def kept_line(self) -> str:
+        return f"kept the weights of epoch {self.best_epoch} (best validation accuracy {self.best_val_acc:.4f})"
+
+
+def check_fit_arguments(epochs: int, scheduler_per: str) -> None:
+    """Fail before any training on the mistakes that would otherwise fail (or do nothing) late."""
+    if scheduler_per not in ("batch", "epoch"):
+        raise ValueError(f"scheduler_per must be 'batch' or 'epoch', got {scheduler_per!r}.")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+
+
+def epoch_trainer(model: nn.Module, device) -> Callable:
+    """Move ``model`` to ``device`` and return the function that trains it for one epoch there:
+    ``train_one_epoch`` above, or on CUDA ``speed.train_one_epoch_fast`` (mixed precision,
+    channels_last) after ``speed.prepare_model``."""
+    model.to(device)
+    if torch.device(device).type != "cuda":
+        return train_one_epoch
+    speed.prepare_model(model)
+    return speed.train_one_epoch_fast
+
 
 def fit(
     model: nn.Module,
@@ -129,74 +171,62 @@ def fit(
     device="cpu",
     scheduler=None,
     scheduler_per: str = "batch",
-    checkpoint_path=None,
     patience: int | None = None,
     log=print,
     on_epoch_end=None,
-    history: History | None = None,
 ) -> History:
     """Train for ``epochs``, evaluate on ``val_loader`` after each, keep the best model by
     *validation* accuracy, and return the History. The test split plays no part here: score it
     once, afterwards, with the model this returns.
 
-    - After the last epoch ``model`` holds the weights of the epoch validation chose (saved to
-      ``checkpoint_path`` too when given). ``val_loader=None``: no choice, the last epoch stays.
+    - After the last epoch ``model`` holds the weights of the epoch validation chose.
+      ``val_loader=None``: no choice, the last epoch stays.
     - ``patience``: stop when validation accuracy has not improved for that many epochs.
     - ``scheduler`` steps after every batch (``scheduler_per="batch"``) or epoch (``"epoch"``).
-    - ``on_epoch_end(epoch, model, history)`` runs after each epoch; ``history`` continues an
-      earlier run (``checkpoints.fit_resumable`` uses both).
+    - ``on_epoch_end(epoch, model, history)`` runs after each epoch, for anything beyond the
+      lesson (``checkpoints.save_best`` writes the chosen weights to disk with it);
+      ``resume.fit_resumable`` is this loop made resumable.
     - On a CUDA device the epoch runs through ``speed.train_one_epoch_fast`` (mixed precision,
       channels_last); on a CPU it is ``train_one_epoch`` above.
 
     Introduced in notebook 01; notebook 03 shows its source.
     """
-    if scheduler_per not in ("batch", "epoch"):
-        raise ValueError(f"scheduler_per must be 'batch' or 'epoch', got {scheduler_per!r}.")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
-    device = torch.device(device)
-    model.to(device)
-    run_epoch = train_one_epoch
-    if device.type == "cuda":
-        speed.prepare_model(model)
-        run_epoch = speed.train_one_epoch_fast
-    history = history or History()
-    best_state = None
-    for epoch in range(len(history.epoch) + 1, epochs + 1):
-        lr = optimizer.param_groups[0]["lr"]
-        start = time.perf_counter()
-        per_batch = scheduler if scheduler_per == "batch" else None
+    check_fit_arguments(epochs, scheduler_per)
+    run_epoch = epoch_trainer(model, device)
+    per_batch = scheduler if scheduler_per == "batch" else None
+    history, best_state = History(), None
+    for epoch in range(1, epochs + 1):
+        lr, start = optimizer.param_groups[0]["lr"], time.perf_counter()
         train_loss, train_acc, batch_losses = run_epoch(model, train_loader, optimizer, loss_fn, device, per_batch)
         if scheduler is not None and scheduler_per == "epoch":
             scheduler.step()
-        seconds = time.perf_counter() - start
-        for key, value in dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, lr=lr, seconds=seconds).items():
-            getattr(history, key).append(value)
-        history.batch_loss.extend(batch_losses)
-        line = f"epoch {epoch}/{epochs}  lr {lr:.2e}  train loss {train_loss:.4f} acc {train_acc:.4f}"
+        history.add_epoch(epoch, lr, train_loss, train_acc, batch_losses, time.perf_counter() - start)
         if val_loader is not None:
             val_loss, val_acc = evaluate(model, val_loader, loss_fn, device)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
-            line += f"  val loss {val_loss:.4f} acc {val_acc:.4f}"
             if val_acc > history.best_val_acc:  # strictly better: a tie keeps the earlier epoch
                 history.best_epoch, history.best_val_acc = epoch, val_acc
                 best_state = copy.deepcopy(model.state_dict())
-                if checkpoint_path is not None:
-                    save_atomic({"model": best_state, "epoch": epoch, "val_acc": val_acc}, Path(checkpoint_path))
-                line += "  *best"
-        log(f"{line}  {seconds:.1f}s")
+        log(history.epoch_line(epochs))
         if on_epoch_end is not None:
             on_epoch_end(epoch, model, history)
-        if patience is not None and history.best_epoch is not None and epoch - history.best_epoch >= patience:
+        if out_of_patience(history, patience, epochs):
             history.stopped_early = True
             log(f"stopped early: no better validation accuracy for {patience} epochs")
             break
-    if val_loader is None:
+    if best_state is None:  # no validation loader: nothing was chosen
         history.best_epoch = history.epoch[-1]
-    elif best_state is not None or (checkpoint_path is not None and Path(checkpoint_path).exists()):
-        if best_state is None:  # resumed after the best epoch: its weights are on disk
-            best_state = torch.load(checkpoint_path, map_location=device, weights_only=True)["model"]
+    else:
         model.load_state_dict(best_state)
-        log(f"kept the weights of epoch {history.best_epoch} (best validation accuracy {history.best_val_acc:.4f})")
+        log(history.kept_line())
     return history
+
+
+def out_of_patience(history: History, patience: int | None, epochs: int) -> bool:
+    """True when ``patience`` epochs have passed without a better validation accuracy and epochs
+    are left to skip: after the last epoch the run ends anyway, so nothing stopped it early."""
+    if patience is None or history.best_epoch is None:
+        return False
+    epoch = history.epoch[-1]
+    return epoch < epochs and epoch - history.best_epoch >= patience

@@ -2,12 +2,14 @@
 runs repeat with the same seed, and an interrupted run resumes to the same result."""
 
 import json
+import re
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from course_utils import data, fit, load_checkpoint, loaders, seed_everything, train_one_epoch, write_metrics
+from course_utils.checkpoints import save_best
 from course_utils.metrics import confusion_matrix, per_class_accuracy, points
 from course_utils.models import CNN
 from course_utils.resume import fit_resumable, last_state_path
@@ -66,33 +68,31 @@ def test_evaluate_and_outputs_agree(mnist_small):
     assert not model.training  # evaluation leaves the model in eval mode
 
 
-def _fit(parts, epochs, path=None, lrs=(0.05, 0.05, 0.05), resumable=False):
+def _fit(parts, epochs, path=None, lrs=(0.05, 0.05, 0.05), resumable=False, patience=None, log=None, then=None):
+    """``fit`` (saving the chosen weights at ``path`` when given) or ``fit_resumable`` with an
+    epoch-wise learning-rate schedule; ``log`` collects the printed lines."""
     seed_everything(0)
     model = CNN()
     opt = torch.optim.SGD(model.parameters(), lr=1.0, momentum=0.5)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: lrs[min(e, len(lrs) - 1)])
     train, val, _ = parts
-    run = fit_resumable if resumable else fit
-    h = run(
-        model,
-        train,
-        val,
-        opt,
-        epochs,
-        loss_fn=F.nll_loss,
-        scheduler=sched,
-        scheduler_per="epoch",
-        checkpoint_path=path,
-        log=lambda *_: None,
-    )
+    args = dict(loss_fn=F.nll_loss, scheduler=sched, scheduler_per="epoch", patience=patience)
+    args["log"] = log.append if log is not None else lambda *_: None
+    if resumable:
+        h = fit_resumable(model, train, val, opt, epochs, checkpoint_path=path, **args)
+    else:
+        hook = save_best(path, then=then) if path is not None else then
+        h = fit(model, train, val, opt, epochs, on_epoch_end=hook, **args)
     return model, h
 
 
 def test_fit_keeps_the_best_model_by_validation_never_a_worse_one(mnist_small, tmp_path):
     path = tmp_path / "best.pt"
+    after_save = []
     # Epoch 2 runs at a learning rate that wrecks the model: its weights must not replace epoch 1's.
-    model, h = _fit(mnist_small, 3, path, lrs=(0.05, 40.0, 40.0))
+    model, h = _fit(mnist_small, 3, path, lrs=(0.05, 40.0, 40.0), then=lambda epoch, *_: after_save.append(epoch))
     assert len(h.val_acc) == 3 and h.lr == pytest.approx([0.05, 40.0, 40.0])
+    assert after_save == [1, 2, 3]  # save_best hands every epoch on to the hook it wraps
     assert h.val_acc[1] < h.val_acc[0]
     best = max(range(3), key=lambda i: h.val_acc[i])
     meta = load_checkpoint(CNN(), path)
@@ -122,10 +122,64 @@ def test_early_stopping_on_validation(mnist_small):
     assert h.stopped_early and len(h.epoch) == h.best_epoch + 1 < 5
 
 
+def test_patience_running_out_on_the_last_epoch_is_no_early_stop(mnist_small):
+    # The run above, allowed only the two epochs it runs anyway: patience runs out after epoch 2,
+    # the last one, so no epoch was skipped and nothing stopped early.
+    seed_everything(0)
+    model = CNN()
+    train, val, _ = mnist_small
+    lines = []
+    h = fit(
+        model,
+        train,
+        val,
+        torch.optim.SGD(model.parameters(), lr=40.0),
+        2,
+        loss_fn=F.nll_loss,
+        patience=1,
+        log=lines.append,
+    )
+    assert h.epoch == [1, 2] and h.best_epoch == 1
+    assert not h.stopped_early
+    assert not [line for line in lines if line.startswith("stopped early")]
+
+
 def test_same_seed_same_history(mnist_small):
     _, a = _fit(mnist_small, 2)
     _, b = _fit(mnist_small, 2)
     assert a.val_acc == b.val_acc and a.batch_loss == b.batch_loss
+
+
+def _without_seconds(lines):
+    return [re.sub(r"  [0-9.]+s$", "", line) for line in lines]
+
+
+@pytest.mark.parametrize("patience", [None, 1], ids=["all epochs", "stopped early"])
+def test_an_uninterrupted_resumable_run_is_fits_run(mnist_small, tmp_path, patience):
+    """fit_resumable repeats fit's loop: without an interruption it must train, choose, stop and
+    print exactly as fit does, and leave the same weights and the same best checkpoint."""
+    runs = {}
+    for resumable in (False, True):
+        lines = []
+        path = tmp_path / f"{resumable}.pt"
+        model, h = _fit(mnist_small, 3, path, (0.05, 40.0, 40.0), resumable, patience, lines)
+        runs[resumable] = (model, h, lines, load_checkpoint(CNN(), path))
+    (model_a, a, lines_a, saved_a), (model_b, b, lines_b, saved_b) = runs[False], runs[True]
+    a.seconds = b.seconds = []
+    assert a == b and a.stopped_early == (patience is not None)
+    assert _without_seconds(lines_a) == _without_seconds(lines_b)
+    assert saved_a == saved_b == {"epoch": a.best_epoch, "val_acc": a.best_val_acc}
+    assert all(torch.equal(p, q) for p, q in zip(model_a.state_dict().values(), model_b.state_dict().values()))
+
+
+def test_a_resumed_run_that_patience_ended_stays_ended(mnist_small, tmp_path):
+    path = tmp_path / "stopped.pt"
+    _, first = _fit(mnist_small, 3, path, (0.05, 40.0, 40.0), resumable=True, patience=1)
+    assert first.stopped_early and first.epoch == [1, 2]
+    lines = []
+    _, again = _fit(mnist_small, 3, path, (0.05, 40.0, 40.0), resumable=True, patience=1, log=lines)
+    assert again.epoch == [1, 2] and again.stopped_early and again.best_epoch == first.best_epoch
+    assert not [line for line in lines if line.startswith("epoch ")]  # nothing trained again
 
 
 def test_resume_continues_to_the_same_result(mnist_small, tmp_path):
