@@ -23,7 +23,7 @@ def checkpoint_path(notebook: str, profile: str, seed: int, checkpoint_dir=None)
 def save_atomic(obj, path: Path) -> None:
     """``torch.save`` to a temporary name, then rename: a crash mid-save leaves the old file intact.
 
-    Introduced in notebook 05.
+    Used by notebooks 05 and 07 through `coffee_train.train_coffee_vgg16` and `resume.fit_resumable`.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +37,7 @@ def save_best(path, then: Callable | None = None) -> Callable:
     validation accuracy), write its weights to ``path``, so a crash keeps the best epoch so far;
     then call ``then(epoch, model, history)`` when given. ``load_checkpoint`` reads the file back.
 
-    Introduced in notebook 05.
+    Used by notebook 05 through `coffee_train.train_coffee_vgg16`.
     """
     path = Path(path)
 

@@ -1,9 +1,9 @@
 """Execute the course's notebooks with papermill and tabulate their metrics.
 
     python -m course_utils.course [--profile smoke|cpu|full] [--out runs/<stamp>] [--publish]
-                                  [--seeds 0 1 2] [NOTEBOOK ...]
+                                  [--seeds 0,1,2] [NOTEBOOK ...]
 
-The notebooks and their main metrics come from ``catalogue.py``. ``--publish --seeds 0 1 2``
+The notebooks and their main metrics come from ``catalogue.py``. ``--publish --seeds 0,1,2``
 publishes seed 0's run (outputs and ``docs/verified/<notebook>.json``) and keeps every seed's
 metrics in ``docs/verified/seeds/``.
 
@@ -191,6 +191,17 @@ def results_table(rows: list[dict], total_seconds: float | None = None) -> str:
     return "\n".join(lines)
 
 
+def seed_list(text: str) -> list[int]:
+    """``"0,1,2"`` -> ``[0, 1, 2]``: the seeds of ``--seeds``."""
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds are comma-separated integers like 0,1,2, not {text!r}") from None
+    if any(seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"seeds must be distinct and non-negative, got {text!r}")
+    return seeds
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -207,11 +218,11 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--seeds",
-        type=int,
-        nargs="+",
+        type=seed_list,
         default=None,
-        help="run each notebook once per seed (e.g. --seeds 0 1 2); with --publish the first seed's run is "
-        "published and every seed's metrics are kept in docs/verified/seeds/<notebook>.seed<N>.json",
+        help="run each notebook once per seed, e.g. --seeds 0,1,2 (one word, so that it cannot swallow a "
+        "notebook's number); with --publish the first seed's run is published and every seed's metrics are "
+        "kept in docs/verified/seeds/<notebook>.seed<N>.json",
     )
     parser.add_argument("notebooks", nargs="*", help="names, numbers (04) or paths; default: all")
     args = parser.parse_args(argv)

@@ -1,7 +1,9 @@
 """`make course`: progress lines while a notebook runs, and a failed notebook that is reported,
 named with its executed copy, without hiding the others."""
 
+import argparse
 import io
+import json
 
 import nbformat
 import pytest
@@ -25,7 +27,7 @@ def _notebook(path, code: str):
         metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
     )
     nb.cells = [
-        nbformat.v4.new_code_cell("metrics_path = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("metrics_path = None\nseed = 0", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(code),
     ]
     nbformat.write(nb, path)
@@ -61,3 +63,22 @@ def test_an_unknown_or_ambiguous_name_lists_the_notebooks(name, says, capsys):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert says in err and "07_residual_networks" in err
+
+
+def test_seeds_run_each_notebook_once_per_seed(tmp_path, capsys):
+    fine = _notebook(
+        tmp_path / "99_fine.ipynb",
+        "import json\nopen(metrics_path, 'w').write(json.dumps(\n"
+        "    {'notebook': '99_fine', 'profile': 'smoke', 'device': 'cpu', 'seed': seed}))",
+    )
+    assert course.main(["--out", str(tmp_path / "out"), "--seeds", "1,2", fine]) == 0
+    assert "99_fine seed 1" in capsys.readouterr().out
+    for seed in (1, 2):
+        run = json.loads((tmp_path / "out" / f"seed{seed}" / "99_fine.metrics.json").read_text())
+        assert run["seed"] == seed
+
+
+@pytest.mark.parametrize("text", ["0 1", "a", "1,1", "-1"])
+def test_seeds_are_one_comma_separated_word(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        course.seed_list(text)

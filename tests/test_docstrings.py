@@ -139,12 +139,6 @@ def tags() -> list[tuple[str, str, str, str]]:
 
 
 TAGS = tags()
-# Tags in files that other people are changing at the moment: the fix is reported, not made here.
-# strict: once the tag is fixed the test passes, which fails the run until the entry goes.
-PENDING = {
-    "checkpoints.save_atomic": "pending fix in checkpoints.py: 'Used by notebooks 05 and 07 through "
-    "`coffee_train.train_coffee_vgg16` and `resume.fit_resumable`.'",
-}
 
 
 def test_the_tags_are_found():
@@ -160,15 +154,7 @@ def test_the_tags_are_found():
     assert len(untagged) == len(TAGS), "a tag this test cannot parse: write it in one of the two forms"
 
 
-@pytest.mark.parametrize(
-    "module, name, kind, tag",
-    [
-        pytest.param(*tag, id=f"{tag[0]}.{tag[1]}", marks=[pytest.mark.xfail(strict=True, reason=reason)])
-        if (reason := PENDING.get(f"{tag[0]}.{tag[1]}"))
-        else pytest.param(*tag, id=f"{tag[0]}.{tag[1]}")
-        for tag in TAGS
-    ],
-)
+@pytest.mark.parametrize("module, name, kind, tag", TAGS, ids=[f"{t[0]}.{t[1]}" for t in TAGS])
 def test_tag_is_true(module, name, kind, tag):
     if kind == "introduced":
         head = INTRODUCED.match(tag)

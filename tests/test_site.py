@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from course_utils.catalogue import CATALOGUE
+
 try:
     from playwright.sync_api import sync_playwright
 except ImportError:
@@ -36,7 +38,7 @@ except ImportError:
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = [nb.path for nb in CATALOGUE]
 PAGES = ["index", *(f"notebooks/{nb.stem}" for nb in NOTEBOOKS), "reference-results"]
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 6000  # px: the top of a long notebook page (layout, navigation, first figures)
