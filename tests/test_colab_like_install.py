@@ -1,13 +1,15 @@
 """The package installed the way Colab installs it, and one notebook run from an empty folder.
 
-Into a fresh virtual environment: ``pip install`` of the package, not editable, so that pip resolves
-the lower bounds of pyproject.toml itself, with torch and torchvision held at the pins of
-requirements.txt (Colab keeps its own torch; a newer one would be a multi-GB download here).
-papermill and ipykernel come too, at their pins: they run the notebook, as Colab's kernel would.
-Notebook 02, the quickest, is copied alone into an empty folder and run there at smoke with the data
-mirror set: its data must land in ./data of that folder, and no file of site-packages may be added,
-removed or changed by the run. (Checkpoints follow the same rule through the same function,
-paths.work_root; tests/test_runtime.py checks both.)
+Colab brings its own torch and torchvision; installing the course must keep them. So the fresh
+virtual environment starts with torch and torchvision already there, with everything they require:
+a folder of links to this environment's files of those distributions (named in a ``.pth`` file, as
+a system's packages would be), which also spares copying torch's 5 GB CUDA build once more. Then
+``pip install`` of the package, not editable, so that pip resolves the lower bounds of pyproject.toml
+itself, with papermill and ipykernel at their pins (they run the notebook, as Colab's kernel would).
+pip must leave the torch it found in place. Notebook 02, the quickest, is copied alone into an empty
+folder and run there at smoke with the data mirror set: its data must land in ./data of that
+folder, and no file of site-packages may be added, removed or changed by the run. (Checkpoints
+follow the same rule through the same function, paths.work_root; tests/test_runtime.py checks both.)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = "02_mnist_pixel_permutation"
 HARNESS = ("torch", "torchvision", "papermill", "ipykernel")  # pinned; everything else is pip's choice
+PREINSTALLED = HARNESS[:2]  # what Colab brings
 
 
 def pins(names) -> list[str]:
@@ -32,6 +35,29 @@ def pins(names) -> list[str]:
     return found
 
 
+def link_distributions(names, folder: Path) -> list[str]:
+    """Links in ``folder`` to this environment's files of the distributions ``names`` and of all they
+    require (dist-info included, so pip sees them installed); returns their names."""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+
+    folder.mkdir()
+    done, todo = set(), list(names)
+    while todo:
+        dist = distribution(todo.pop())
+        name = dist.metadata["Name"].lower()
+        if name in done:
+            continue
+        done.add(name)
+        required = (Requirement(r) for r in dist.requires or [])
+        todo += [r.name for r in required if r.marker is None or r.marker.evaluate({"extra": ""})]
+        for top in {f.parts[0] for f in dist.files or [] if f.parts[0] != ".."}:  # ".." = scripts in bin/
+            if not (folder / top).exists():
+                (folder / top).symlink_to(dist.locate_file(top))
+    return sorted(done)
+
+
 def files_under(folder: Path) -> dict[str, tuple[int, int]]:
     files = (p for p in folder.rglob("*") if p.is_file())
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in files}
@@ -39,8 +65,8 @@ def files_under(folder: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture
 def installed(tmp_path):
-    """(python, site-packages) of a fresh venv with the package installed, not editable; the venv
-    (about 6 GB with torch's CUDA libraries) is removed afterwards."""
+    """(python, site-packages) of a fresh venv with torch present (as in Colab) and the package
+    installed, not editable; the venv is removed afterwards."""
     # What an sdist holds, copied, so that pip's build leaves nothing in the checkout.
     source = tmp_path / "source"
     source.mkdir()
@@ -54,10 +80,16 @@ def installed(tmp_path):
     try:
         subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
         python = env_dir / "bin" / "python"
-        install = [str(python), "-m", "pip", "install", "-q", str(source), *pins(HARNESS[2:]), "-c", str(constraints)]
-        subprocess.run(install, check=True)
         where = [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
         site = Path(subprocess.run(where, check=True, capture_output=True, text=True).stdout.strip())
+        colab = tmp_path / "colab-packages"
+        assert "torch" in link_distributions(PREINSTALLED, colab)
+        (site / "colab-packages.pth").write_text(f"{colab}\n")
+        install = [str(python), "-m", "pip", "install", "-q", str(source), *pins(HARNESS[2:]), "-c", str(constraints)]
+        subprocess.run(install, check=True)
+        torch_file = [str(python), "-c", "import torch; print(torch.__file__)"]
+        found = subprocess.run(torch_file, check=True, capture_output=True, text=True).stdout.strip()
+        assert found.startswith(str(colab)), f"pip replaced the torch that was there: {found}"
         yield python, site
     finally:
         shutil.rmtree(env_dir, ignore_errors=True)
