@@ -31,7 +31,7 @@ course: $(STAMP)
 test: $(STAMP)
 	$(PY) -m course_utils.prepare
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 COURSE_PROFILE=smoke $(PY) -m pytest tests notebooks -n 2 --dist loadscope --nbval-lax \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg --durations=15
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --durations=30
 
 data: $(STAMP)
 	$(PY) -m course_utils.prepare

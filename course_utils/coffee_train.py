@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import timing
 from .checkpoints import save_best
-from .timing import time_batch_sizes
 from .training import History, fit
 
 
@@ -37,6 +37,12 @@ def make_adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError, ValueError):  # older torch: no fused Adam on this device
         return torch.optim.Adam(model.parameters(), lr=lr)
+
+
+def time_batch_sizes(model_fn, images, labels, batch_sizes, lr, *, optimizer_fn=make_adam, **timing_args) -> list[dict]:
+    """``timing.time_batch_sizes`` with notebook 05's Adam by default: the name notebooks 05 and 06
+    call as published, kept until they are re-published with the core one."""
+    return timing.time_batch_sizes(model_fn, images, labels, batch_sizes, lr, optimizer_fn=optimizer_fn, **timing_args)
 
 
 def train_coffee_vgg16(
@@ -83,7 +89,7 @@ def time_cudnn_benchmark(
     try:
         for flag in (False, True):
             torch.backends.cudnn.benchmark = flag
-            rows = time_batch_sizes(
+            rows = timing.time_batch_sizes(
                 model_fn, images, labels, [len(images)], lr, optimizer_fn=make_adam, steps=steps, device=device
             )
             out[f"benchmark={flag}"] = rows[0]["seconds_per_step"]

@@ -26,11 +26,11 @@ _MNIST = {
 # training images *before* val_fraction of them (class-balanced) become the validation split.
 # ImprovedNet at width 16 takes about 0.6x the time per step of width 32 on a CPU (docs/reference-results.md)
 # and still beats Net clearly; one width at every profile keeps the printed parameter count fixed.
-_CIFAR_CNN = dict(lr=1e-3, improved_width=16, dropout=0.3, val_fraction=0.1, eval_batch_size=1000)
+_CIFAR_CNN = dict(lr=1e-3, improved_width=16, dropout=0.3, val_fraction=0.1)
 # 04: VGG with BatchNorm, SGD + Nesterov momentum + weight decay under a one-cycle schedule.
 # Smoke and cpu train a narrowed VGG11 so that a CPU finishes; full trains the real VGG16 for 30
 # epochs at peak lr 0.1 (batch 256), the usual one-cycle recipe for VGG16-BN on CIFAR-10.
-_CIFAR_VGG = dict(momentum=0.9, weight_decay=5e-4, val_fraction=0.1, eval_batch_size=1000)
+_CIFAR_VGG = dict(momentum=0.9, weight_decay=5e-4, val_fraction=0.1)
 
 # 06: one learning rate per optimizer (plain SGD and momentum share one, so that only the momentum
 # differs; at the source's 0.01 neither left the starting plateau in a smoke-sized run), the two that
@@ -39,7 +39,6 @@ _CIFAR_VGG = dict(momentum=0.9, weight_decay=5e-4, val_fraction=0.1, eval_batch_
 # large because those runs are short (about 200 steps): AdamW shrinks the weights by lr * decay a
 # step, and at 0.5 the gap barely moved in smoke-sized probes; at 2.0 it narrowed at seeds 0-2.
 _OPTIM = dict(
-    eval_batch_size=1000,
     optimizer_lrs={"SGD": 0.02, "momentum": 0.02, "RMSprop": 1e-3, "Adam": 1e-3},
     lr_too_large=10.0,
     lr_too_small=1e-4,
@@ -109,7 +108,6 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
             checkpoint_dir=None,
             timed_batch_sizes=(1, 8),
             timing_steps=1,
-            eval_batch_size=64,
         ),
         # cpu: 48x48 keeps what tells roast levels apart (colour) at about half the cost of 64x64; a
         # probe (seed 0) reached 96.6% validation and 96.1% test accuracy after 8 epochs (192 s).
@@ -123,7 +121,6 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
             checkpoint_dir=None,
             timed_batch_sizes=(1, 8, 32),
             timing_steps=2,
-            eval_batch_size=64,
         ),
         "full": dict(
             epochs=30,
@@ -135,7 +132,6 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
             checkpoint_dir=None,
             timed_batch_sizes=(1, 8, 32, 64),
             timing_steps=5,
-            eval_batch_size=64,
         ),
     },
     # 06: the source's optimizer demo net (with ReLUs) in many short trainings on one budget: sixteen

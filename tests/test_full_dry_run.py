@@ -1,23 +1,24 @@
-"""Every notebook executed at the `full` profile on a CPU, as a dry run (the GPU path that no
-machine here can train).
+"""Every notebook executed at the `full` profile on a CPU, as a dry run (the GPU path that no machine
+here can train).
 
-Everything stays at its `full` size but the batch: all the data, image size, model width, the cfg
+Everything stays at its `full` size but the batches: all the data, image size, model width, the cfg
 lists and the schedules. Only the amount of work is cut: one epoch (06: every one of its epoch
 settings), and ``max_steps=1``, with which the notebook caps every pass over a loader at one batch
-(one optimizer step per epoch, one batch per evaluation) and times one step per batch size; 05
-times batch 1 only. 03-07 train on SMALL_BATCH full-size images a step (05 evaluates on as many,
-CIFAR on 64) instead of the profile's batches (32 training and 64 evaluation images of 224x224 for
-05, 256 and 1,000 for 04): a VGG16 step at 224x224 and batch 32 takes about 25 s on one CPU thread, one evaluation batch
-of 64 about 36 s, and they prove nothing about shapes, models or code paths that a batch of 4 does
-not; what the profile's batches cost in a GPU's memory only a GPU can tell. The test
-checks that each notebook ends, writes its metrics, and ran at full size: the split sizes, the shape
-of a training batch and the parameter counts, each computed here from `profiles.py` and the model
-classes rather than read back from the notebook. Accuracies of a dry run mean nothing and are not
-checked; CUDA and mixed precision cannot run here (tests/test_train.py runs the autocast branch on
-the CPU).
+(one optimizer step per epoch, one batch per evaluation) and times one step per batch size; 05 times
+batch 1 only. 03-07 train on SMALL_BATCH full-size images a step instead of the profile's batch (05:
+32 images of 224x224; 04: 256), and 05 scores SMALL_BATCH images of its validation, test and
+published splits (``test_limit``; the 70/15/15 split itself is still computed on all 1,194 images).
+A VGG16 step at 224x224 and batch 32 takes about 25 s on one CPU thread and an evaluation batch of
+64 about 36 s; they prove nothing about shapes, models or code paths that a batch of 4 does not, and
+what the profile's batches cost in a GPU's memory only a GPU can tell. The test checks that each
+notebook ends, writes its metrics, and ran at full size: the split sizes, the shape of a training
+batch and the parameter counts, each computed here from `profiles.py` and the model classes rather
+than read back from the notebook. Accuracies of a dry run mean nothing and are not checked; CUDA and
+mixed precision cannot run here (tests/test_train.py runs the autocast branch on the CPU).
 
-Wall times, one notebook at a time, one thread (as `make test` runs), 2-core CPU, kernel start
-included: MEASURED
+Wall seconds in `make test`'s conditions (one thread, two workers side by side, 2-core CPU, kernel
+start included), 2026-11-30: 01 14, 02 10, 03 43, 04 44, 05 60, 06 44, 07 34. With the profile's
+batches, 05 took 329 s, 04 119 s and 07 110 s in the same conditions.
 """
 
 from __future__ import annotations
@@ -72,14 +73,18 @@ def check_04(m: dict, settings: dict) -> None:
 
 
 def check_05(m: dict, settings: dict) -> None:
-    # the clean 70/15/15 split of the 1,194 distinct images, whole
-    assert sizes(m, "train_size", "val_size", "test_size") == dict(train_size=836, val_size=179, test_size=179)
+    # the clean 70/15/15 split of the 1,194 distinct images, whole; validation, test and the published
+    # folder are each scored on SMALL_BATCH of their images (test_limit), all 836 training images kept
+    assert m["split_sizes"] == {"train": 836, "validation": 179, "test": 179}
+    scored = dict(train_size=836, val_size=SMALL_BATCH, test_size=SMALL_BATCH)
+    assert sizes(m, "train_size", "val_size", "test_size") == scored
     assert m["image_size"] == settings["image_size"] == 224
     assert m["batch_shape"] == [SMALL_BATCH, 3, 224, 224]
     assert m["vgg16_params"] == count_params(ClassicVGG16(num_classes=4))
     assert [row["batch_size"] for row in m["batch_size_timing"]] == TIMED_05
     assert set(TIMED_05) < set(settings["timed_batch_sizes"])
-    assert m["checkpoint_epoch"] == 1 and m["published_test_size"] == 400
+    assert m["checkpoint_epoch"] == 1 and m["published_test_size"] == SMALL_BATCH
+    assert m["published_test_in_train"] == 400  # the duplicates are found on all the published files
 
 
 def check_06(m: dict, settings: dict) -> None:
@@ -108,15 +113,13 @@ def check_07(m: dict, settings: dict) -> None:
 
 
 # notebook -> (parameters beyond DRY_RUN, the check of its metrics); every catalogue entry needs one.
-# CIFAR's evaluation batch stays at 64 (about a second at 32x32): 03 shows 20 test predictions and 06
-# splits one validation batch into two halves of 16.
-SMALL = dict(batch_size=SMALL_BATCH, eval_batch_size=64)
+SMALL = dict(batch_size=SMALL_BATCH)
 DRY_RUNS = {
     "01_mnist_fc_vs_cnn": ({}, check_mnist),
     "02_mnist_pixel_permutation": ({}, check_mnist),
     "03_cifar10_cnn": (SMALL, check_03),
     "04_cifar10_vgg": (SMALL, check_04),
-    "05_coffee_beans_vgg16": (dict(SMALL, eval_batch_size=SMALL_BATCH, timed_batch_sizes=TIMED_05), check_05),
+    "05_coffee_beans_vgg16": (dict(SMALL, test_limit=SMALL_BATCH, timed_batch_sizes=TIMED_05), check_05),
     "06_optimizers_and_regularization": (dict(SMALL, overfit_epochs=1, final_epochs=1), check_06),
     "07_residual_networks": (SMALL, check_07),
 }
