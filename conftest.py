@@ -14,6 +14,7 @@ longest first, so that no worker idles at the end.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +28,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("COURSE_TEST_DEVICE", "cpu")
 os.environ.setdefault("COURSE_DEVICE", os.environ["COURSE_TEST_DEVICE"])
 # Set once, in the controller, before the workers start: they and their kernels inherit them.
-os.environ.setdefault("COURSE_METRICS_DIR", tempfile.mkdtemp(prefix="course-metrics-"))
+OWN_METRICS_DIR = "COURSE_METRICS_DIR" not in os.environ  # this process makes it, and removes it at the end
+if OWN_METRICS_DIR:
+    os.environ["COURSE_METRICS_DIR"] = tempfile.mkdtemp(prefix="course-metrics-")
 os.environ.setdefault("COURSE_TEST_STARTED", str(time.time()))
 
 # Units of work that take long, in seconds of one worker (one thread), measured in `make test` on the
@@ -112,3 +115,8 @@ def pytest_xdist_make_scheduler(config, log):
     # Keep the collection's order (longest first, above) instead of xdist's "most tests first".
     config.option.loadscopereorder = False
     return CourseScheduling(config, log)
+
+
+def pytest_unconfigure(config):
+    if OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["COURSE_METRICS_DIR"], ignore_errors=True)

@@ -16,9 +16,9 @@ batch and the parameter counts, each computed here from `profiles.py` and the mo
 than read back from the notebook. Accuracies of a dry run mean nothing and are not checked; CUDA and
 mixed precision cannot run here (tests/test_train.py runs the autocast branch on the CPU).
 
-Wall seconds in `make test`'s conditions (one thread, two workers side by side, 2-core CPU, kernel
-start included), 2026-11-30: 01 14, 02 10, 03 43, 04 44, 05 60, 06 44, 07 34. With the profile's
-batches, 05 took 329 s, 04 119 s and 07 110 s in the same conditions.
+Wall seconds in `.ci/run` on 2026-11-30 (one thread, two workers side by side, kernel start
+included; the machine ran about three times slower that day than on 2026-11-24): 01 15, 03 41, 04
+110, 05 60, 06 60, 07 102 (02 under 10). With the profile's batches that day, 05 took 329 s.
 """
 
 from __future__ import annotations
