@@ -33,22 +33,24 @@ if OWN_METRICS_DIR:
     os.environ["COURSE_METRICS_DIR"] = tempfile.mkdtemp(prefix="course-metrics-")
 os.environ.setdefault("COURSE_TEST_STARTED", str(time.time()))
 
-# Units of work that take long, in seconds of one worker (one thread), measured in `make test` on the
-# 2-core machine; every other unit is short and starts after these.
+# Units of work that take long, in seconds of one worker: the sums of their slowest tests in
+# `.ci/run` on 2026-11-30 (a slow day; what matters is their order). Every other unit is shorter
+# and starts after these.
 LONG_UNITS = {
-    "tests/test_colab_like_install.py": 80,
-    "tests/test_full_dry_run.py::test_dry_run[05_coffee_beans_vgg16]": 60,
-    "tests/test_full_dry_run.py::test_dry_run[04_cifar10_vgg]": 40,
-    "tests/test_optimizers_notebook.py": 60,
-    "tests/test_resnets_notebook.py": 50,
-    "tests/test_coffee_notebook.py": 50,
-    "tests/test_cifar_vgg_notebook.py": 40,
-    "tests/test_cifar_cnn_notebook.py": 40,
-    "tests/test_full_dry_run.py::test_dry_run[07_residual_networks]": 35,
-    "tests/test_mnist_notebooks.py": 35,
-    "tests/test_full_dry_run.py::test_dry_run[06_optimizers_and_regularization]": 30,
-    "tests/test_full_dry_run.py::test_dry_run[03_cifar10_cnn]": 25,
-    "tests/test_site.py": 20,
+    "tests/test_mnist_notebooks.py": 140,  # nbval of 01 and 02, and 01 executed a second time
+    "tests/test_full_dry_run.py::test_dry_run[04_cifar10_vgg]": 124,
+    "tests/test_full_dry_run.py::test_dry_run[07_residual_networks]": 102,
+    "tests/test_colab_like_install.py": 88,
+    "tests/test_resnets_notebook.py": 80,
+    "tests/test_coffee_notebook.py": 70,
+    "tests/test_full_dry_run.py::test_dry_run[05_coffee_beans_vgg16]": 67,
+    "tests/test_full_dry_run.py::test_dry_run[06_optimizers_and_regularization]": 65,
+    "tests/test_site.py": 60,
+    "tests/test_cifar_cnn_notebook.py": 60,
+    "tests/test_loaders.py": 53,
+    "tests/test_full_dry_run.py::test_dry_run[03_cifar10_cnn]": 43,
+    "tests/test_optimizers_notebook.py": 40,
+    "tests/test_cifar_vgg_notebook.py": 35,
 }
 SPLIT_MODULES = {"tests/test_full_dry_run.py"}  # every test its own unit: independent long runs
 

@@ -156,8 +156,8 @@ SEEDS_DIR = VERIFIED_DIR / "seeds"
 
 
 def keep_seed(metrics_path: Path) -> Path:
-    """Keep one seed's metrics as ``docs/verified/seeds/<notebook>.seed<N>.json``: the tests read the
-    kept runs of seeds 0-2 to assert that a notebook's effects hold at every seed."""
+    """Keep one seed's metrics as ``docs/verified/seeds/<notebook>.seed<N>.json``, so that tests can
+    assert a notebook's effects at every seed of its published profile."""
     metrics = json.loads(metrics_path.read_text())
     SEEDS_DIR.mkdir(parents=True, exist_ok=True)
     target = SEEDS_DIR / f"{metrics['notebook']}.seed{metrics['seed']}.json"
