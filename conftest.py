@@ -37,7 +37,7 @@ os.environ.setdefault("COURSE_TEST_STARTED", str(time.time()))
 # `.ci/run` on 2026-11-30 (a slow day; what matters is their order). Every other unit is shorter
 # and starts after these.
 LONG_UNITS = {
-    "tests/test_mnist_notebooks.py": 140,  # nbval of 01 and 02, and 01 executed a second time
+    "tests/test_mnist_notebooks.py": 130,  # nbval of 01 and 02, and 02 executed a second time
     "tests/test_full_dry_run.py::test_dry_run[04_cifar10_vgg]": 124,
     "tests/test_full_dry_run.py::test_dry_run[07_residual_networks]": 102,
     "tests/test_colab_like_install.py": 88,

@@ -78,9 +78,10 @@ def test_same_seed_same_numbers_across_notebooks(nb01, nb02):
     assert nb02["cnn_test_acc"] == nb01["cnn_test_acc"]
 
 
-def test_two_runs_of_a_notebook_write_identical_metrics(nb01, run_notebook):
+def test_two_runs_of_a_notebook_write_identical_metrics(nb02, run_notebook):
     # A second execution (batch_size given explicitly, equal to the profile's 64, so papermill
-    # really runs it again): same seed, same CPU, the same numbers except the timings.
-    again = run_notebook("01_mnist_fc_vs_cnn", batch_size=64)
+    # really runs it again): same seed, same CPU, the same numbers except the timings. Notebook 02,
+    # the quickest to run again (it trains the same two networks as 01, and twice).
+    again = run_notebook("02_mnist_pixel_permutation", batch_size=64)
     timing = {"train_seconds", "wall_seconds", "_out_dir", "_executed_by"}  # how it ran, not what it measured
-    assert {k: v for k, v in again.items() if k not in timing} == {k: v for k, v in nb01.items() if k not in timing}
+    assert {k: v for k, v in again.items() if k not in timing} == {k: v for k, v in nb02.items() if k not in timing}
