@@ -92,3 +92,17 @@ def notebook_metrics(cfg, *, data_source: str, train_size: int, test_size: int, 
         "train_seconds": round(float(train_seconds), 2),
     }
     return write_metrics(cfg.metrics_path, {**common, **values})
+
+
+def summary_table(metrics: dict, keys: list[str]) -> None:
+    """Print a run's main numbers, one ``key  value`` line each (floats to 4 decimals, the form
+    ``tests/test_committed_results.py`` looks for), with the profile, device and seed on top: the
+    notebook's closing summary instead of the whole metrics JSON.
+
+    Introduced in notebook 05.
+    """
+    print(f"{metrics['notebook']}: profile {metrics['profile']}, device {metrics['device']}, seed {metrics['seed']}")
+    width = max(map(len, keys))
+    for key in keys:
+        value = metrics[key]
+        print(f"  {key:<{width}}  {value:.4f}" if isinstance(value, float) else f"  {key:<{width}}  {value}")

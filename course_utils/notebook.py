@@ -14,9 +14,10 @@ def show_source(*objects) -> None:
         display(Code(inspect.getsource(obj), language="python"))
 
 
-def about_outputs(cfg, data_source: str, sizes: dict[str, int], full_numbers: str | None = None) -> str:
-    """Markdown for the "About these outputs" note, written by the run itself: profile, device,
-    torch, seed, data source, subset sizes, and where the ``full``-profile numbers are.
+def about_outputs(cfg, data_source: str, sizes: dict[str, int], full_numbers: str | None = None) -> None:
+    """Show the "About these outputs" note, written by the run itself: profile, device, torch,
+    seed, data source, subset sizes, and where the ``full``-profile numbers are. It returns
+    nothing, so a cell that ends with this call shows the note once.
 
     Introduced in every notebook, first in 01.
     """
@@ -32,4 +33,3 @@ def about_outputs(cfg, data_source: str, sizes: dict[str, int], full_numbers: st
         f"seed {cfg.seed}. Data: {data_source}; images: {shown}. {full}"
     )
     display(Markdown(text))
-    return text
