@@ -79,10 +79,11 @@ def test_the_candidates_and_the_pick(m):
 
 def test_the_leak_table(m):
     leak = m["leak"]
-    assert list(leak) == ["1-nearest-neighbour on pixels", "small CNN, last epoch", "VGG16, chosen epoch"]
+    assert set(leak) == {"1-nearest-neighbour on pixels", "small CNN, last epoch", "VGG16, chosen epoch"}
     # a nearest neighbour finds every training image at distance 0, under its own label
     assert leak["1-nearest-neighbour on pixels"]["train_acc"] == 1.0
-    assert leak["VGG16, chosen epoch"]["clean_acc"] == m["test_acc"]
+    # the same model and images as the one test score (a float32 mean there, a Python division here)
+    assert leak["VGG16, chosen epoch"]["clean_acc"] == pytest.approx(m["test_acc"], abs=1e-6)
     assert leak["VGG16, chosen epoch"]["published_acc"] == m["published_test_acc"]
 
 
@@ -125,11 +126,15 @@ def test_committed_run_scores_the_epoch_validation_chose(vgg16_params):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_pick_on_a_small_test_set_is_optimistic_at_cpu(seed):
     """05's demonstration, in the run a student makes: the best of the small CNN's 40 candidates,
-    picked on 50 held-out images, scores lower on the other 308. THRESHOLDS."""
+    picked on 50 held-out images, scores lower on the other 308. Kept cpu runs of 2026-11-30,
+    seeds 0 / 1 / 2: mean optimism 3.02 / 3.00 / 3.43 points (standard deviation 1.76 / 1.84 /
+    2.31 over 2,000 splits), the pick fell in 95.2 / 96.6 / 95.8 % of the splits; picked on 25
+    images 4.5 / 4.8 / 5.9 points, on 200 images 1.2 / 1.3 / 0.6. The bounds (1 point, 80 %) sit
+    well under the smallest values."""
     run = _kept(seed)
     assert run["profile"] == "cpu" and run["seed"] == seed and run["small_epochs"] == 40
     assert run["optimism_mean"] > 0.01
-    assert run["optimism_falls_share"] > 0.5
+    assert run["optimism_falls_share"] > 0.8
     # the smaller the set that picks, the more optimistic the pick
     assert run["optimism_by_pick_size"]["25"] > run["optimism_by_pick_size"]["200"]
 
@@ -137,8 +142,13 @@ def test_a_pick_on_a_small_test_set_is_optimistic_at_cpu(seed):
 @pytest.mark.any_device
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_leak_inflates_a_memorising_model_at_cpu(seed):
-    """A copied test image lifts the score of a model that is right on its training images.
-    THRESHOLDS."""
+    """A copied test image lifts the score of a model that is right on its training images. Kept
+    cpu runs of 2026-11-30, seeds 0 / 1 / 2 (published folder minus clean test split): the nearest
+    neighbour on pixels +21.7 points at every seed (it has no weights; predicted +22.0), the small
+    CNN +2.4 / +1.2 / +2.0 (training accuracy 98.6 / 99.5 / 99.9 %, clean 96.1 / 97.8 / 97.2 %),
+    VGG16 +3.1 / +0.7 / +4.0 (not asserted: how much it gains depends on how well it fits its
+    training images, 97.4 / 96.2 / 93.5 %). The bound for the nearest neighbour, 10 points, is
+    under half of its gain."""
     leak = _kept(seed)["leak"]
     memory = leak["1-nearest-neighbour on pixels"]
     gain = memory["published_acc"] - memory["clean_acc"]
