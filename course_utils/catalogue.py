@@ -88,21 +88,22 @@ CATALOGUE: tuple[Notebook, ...] = (
     Notebook(
         stem="05_coffee_beans_vgg16",
         title="Coffee beans: VGG16 from scratch, and two ways a test score misleads",
-        story="VGG16 from scratch on roast levels; a leaking train/test split found and fixed",
+        story="VGG16 from scratch on roast levels; a leaking train/test split found and fixed; how optimistic a "
+        "pick on a small test set is, and how much the leak inflates models that remember their training images",
         main_metric="test_acc",
         datasets=("coffee_beans",),
-        cpu_minutes=5,
+        cpu_minutes=9,
         test_module="tests/test_coffee_notebook.py",
     ),
     Notebook(
         stem="06_optimizers_and_regularization",
         title="Optimizers and regularisation",
-        story="the source's optimizer demo fixed (no activation, trained on the test split, batch 1); SGD, "
+        story="the source's optimizer demo measured (no activation, trained on the test split, batch 1); SGD, "
         "momentum, RMSprop, Adam on one budget; learning rates too large and too small; schedules; the "
-        "train-validation gap with weight decay, dropout, augmentation; early stopping",
+        "train-validation gap with weight decay, dropout, augmentation; early stopping; a recipe chosen on validation",
         main_metric="test_acc",
         datasets=("cifar10",),
-        cpu_minutes=4,
+        cpu_minutes=8,
         test_module="tests/test_optimizers_notebook.py",
     ),
     Notebook(

@@ -6,8 +6,10 @@ lists and the schedules. Only the amount of work is cut: one epoch (06: every on
 settings), and ``max_steps=1``, with which the notebook caps every pass over a loader at one batch
 (one optimizer step per epoch, one batch per evaluation) and times one step per batch size; 05 times
 batch 1 only. 03-07 train on SMALL_BATCH full-size images a step instead of the profile's batch (05:
-32 images of 224x224; 04: 256), and 05 scores SMALL_BATCH images of its validation, test and
-published splits (``test_limit``; the 70/15/15 split itself is still computed on all 1,194 images).
+32 images of 224x224; 04: 256), and 05 uses SMALL_BATCH images of its training, validation, test and
+published splits (``train_limit``, ``test_limit``; the 70/15/15 split itself is still computed on all
+1,194 images, and the training images are scored in eval mode for the leak table), and trains its
+small CNN for one epoch.
 A VGG16 step at 224x224 and batch 32 takes about 25 s on one CPU thread and an evaluation batch of
 64 about 36 s; they prove nothing about shapes, models or code paths that a batch of 4 does not, and
 what the profile's batches cost in a GPU's memory only a GPU can tell. The test checks that each
@@ -73,10 +75,10 @@ def check_04(m: dict, settings: dict) -> None:
 
 
 def check_05(m: dict, settings: dict) -> None:
-    # the clean 70/15/15 split of the 1,194 distinct images, whole; validation, test and the published
-    # folder are each scored on SMALL_BATCH of their images (test_limit), all 836 training images kept
+    # the clean 70/15/15 split of the 1,194 distinct images, whole; training, validation, test and the
+    # published folder each use SMALL_BATCH of their images (train_limit, test_limit)
     assert m["split_sizes"] == {"train": 836, "validation": 179, "test": 179}
-    scored = dict(train_size=836, val_size=SMALL_BATCH, test_size=SMALL_BATCH)
+    scored = dict(train_size=SMALL_BATCH, val_size=SMALL_BATCH, test_size=SMALL_BATCH)
     assert sizes(m, "train_size", "val_size", "test_size") == scored
     assert m["image_size"] == settings["image_size"] == 224
     assert m["batch_shape"] == [SMALL_BATCH, 3, 224, 224]
@@ -85,6 +87,7 @@ def check_05(m: dict, settings: dict) -> None:
     assert set(TIMED_05) < set(settings["timed_batch_sizes"])
     assert m["checkpoint_epoch"] == 1 and m["published_test_size"] == SMALL_BATCH
     assert m["published_test_in_train"] == 400  # the duplicates are found on all the published files
+    assert m["small_epochs"] == 1 and m["heldout_size"] == 2 * SMALL_BATCH
 
 
 def check_06(m: dict, settings: dict) -> None:
@@ -95,6 +98,7 @@ def check_06(m: dict, settings: dict) -> None:
     assert set(m["optimizer_val_acc"]) == {"SGD", "momentum", "RMSprop", "Adam"}
     recipes = {"no regularisation", "weight decay", "dropout", "augmentation", "all three"}
     assert set(m["overfit_val_acc"]) == recipes
+    assert m["stop_epochs"] == 1 and m["final_recipe"] in recipes
 
 
 def check_07(m: dict, settings: dict) -> None:
@@ -119,8 +123,11 @@ DRY_RUNS = {
     "02_mnist_pixel_permutation": ({}, check_mnist),
     "03_cifar10_cnn": (SMALL, check_03),
     "04_cifar10_vgg": (SMALL, check_04),
-    "05_coffee_beans_vgg16": (dict(SMALL, test_limit=SMALL_BATCH, timed_batch_sizes=TIMED_05), check_05),
-    "06_optimizers_and_regularization": (dict(SMALL, overfit_epochs=1, final_epochs=1), check_06),
+    "05_coffee_beans_vgg16": (
+        dict(SMALL, train_limit=SMALL_BATCH, test_limit=SMALL_BATCH, small_epochs=1, timed_batch_sizes=TIMED_05),
+        check_05,
+    ),
+    "06_optimizers_and_regularization": (dict(SMALL, overfit_epochs=1, stop_epochs=1, final_epochs=1), check_06),
     "07_residual_networks": (SMALL, check_07),
 }
 
