@@ -165,6 +165,17 @@ def keep_seed(metrics_path: Path) -> Path:
     return target
 
 
+def kept_seed_metrics(notebook: str, seed: int) -> dict:
+    """The metrics ``keep_seed`` kept for ``notebook`` at ``seed`` (what the tests of its effects read);
+    a missing file says how to make it."""
+    path = SEEDS_DIR / f"{notebook}.seed{seed}.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: python -m course_utils.course --profile cpu --publish --seeds 0,1,2 {notebook}"
+        )
+    return json.loads(path.read_text())
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))

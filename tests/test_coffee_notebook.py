@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from course_utils import ClassicVGG16, count_params, data
+from course_utils.course import kept_seed_metrics
 from course_utils.data import REPO_ROOT
 
 NOTEBOOK = "05_coffee_beans_vgg16"
@@ -104,10 +105,7 @@ SEEDS = (0, 1, 2)
 
 
 def _kept(seed: int) -> dict:
-    """The cpu run of one seed, kept by ``python -m course_utils.course --publish --seeds 0,1,2``."""
-    path = REPO_ROOT / "docs" / "verified" / "seeds" / f"{NOTEBOOK}.seed{seed}.json"
-    assert path.exists(), f"{path} is missing: python -m course_utils.course --profile cpu --publish --seeds 0,1,2 05"
-    return json.loads(path.read_text())
+    return kept_seed_metrics(NOTEBOOK, seed)
 
 
 @pytest.mark.any_device

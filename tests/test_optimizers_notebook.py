@@ -34,12 +34,10 @@ seed noise does not.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from course_utils import data
-from course_utils.paths import REPO_ROOT
+from course_utils.course import kept_seed_metrics
 from course_utils.profiles import NOTEBOOK_PROFILES
 
 NOTEBOOK = "06_optimizers_and_regularization"
@@ -154,10 +152,7 @@ SEEDS = (0, 1, 2)
 
 
 def _kept(seed: int) -> dict:
-    """The cpu run of one seed, kept by ``python -m course_utils.course --publish --seeds 0,1,2``."""
-    path = REPO_ROOT / "docs" / "verified" / "seeds" / f"{NOTEBOOK}.seed{seed}.json"
-    assert path.exists(), f"{path} is missing: python -m course_utils.course --profile cpu --publish --seeds 0,1,2 06"
-    return json.loads(path.read_text())
+    return kept_seed_metrics(NOTEBOOK, seed)
 
 
 @pytest.mark.any_device
