@@ -110,10 +110,10 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
             timed_batch_sizes=(1, 8),
             timing_steps=1,
         ),
-        # cpu: 32x32 keeps what tells roast levels apart (colour). At 48x48 (published until
-        # 2026-11-24, 98.9% test) an epoch took 20 s on that day's machine, and 62 s on 2026-11-30's,
-        # which put the notebook past its 600 s budget; at 32x32 an epoch took 30-40 s there, and a
-        # probe (seed 0) reached 92.7% validation accuracy at epoch 8.
+        # cpu: 32x32 keeps what tells roast levels apart (colour). This profile trained at 48x48 until
+        # 2026-11-30 (98.9% test on 2026-11-24, 20 s an epoch); that day's machine took 62 s an epoch
+        # there, past the notebook's 600 s budget. At 32x32 an epoch took 35-40 s, and the kept runs of
+        # seeds 0 / 1 / 2 scored 94.4 / 95.5 / 90.5% test (docs/reference-results.md).
         "cpu": dict(
             epochs=10,
             batch_size=32,
