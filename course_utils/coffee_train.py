@@ -40,8 +40,8 @@ def make_adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
 
 
 def time_batch_sizes(model_fn, images, labels, batch_sizes, lr, *, optimizer_fn=make_adam, **timing_args) -> list[dict]:
-    """``timing.time_batch_sizes`` with notebook 05's Adam by default: the name notebooks 05 and 06
-    call as published, kept until they are re-published with the core one."""
+    """``timing.time_batch_sizes`` with notebook 05's Adam by default: notebook 05 times VGG16's steps
+    with it; notebook 06, whose optimizer is SGD, calls ``timing.time_batch_sizes`` itself."""
     return timing.time_batch_sizes(model_fn, images, labels, batch_sizes, lr, optimizer_fn=optimizer_fn, **timing_args)
 
 
