@@ -59,6 +59,10 @@ def train_cifar_adam(
 ) -> History:
     """Notebook 03's recipe: Adam at a fixed learning rate, cross-entropy; the epoch with the best
     validation accuracy is kept."""
+    if torch.device(device).type == "cpu":
+        # The same network with its weights stored channels-last: about 1.2x faster convolutions
+        # on a 2-core CPU (ImprovedNet: 43 against 53 ms a step of 64 images, 2026-11-30).
+        model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     return fit(model, train_loader, val_loader, optimizer, epochs, device=device, patience=patience)
 
