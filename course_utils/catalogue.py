@@ -73,7 +73,7 @@ CATALOGUE: tuple[Notebook, ...] = (
         "1x1 conv vs linear",
         main_metric="improved_test_acc",
         datasets=("cifar10",),
-        cpu_minutes=4,
+        cpu_minutes=8,
         test_module="tests/test_cifar_cnn_notebook.py",
     ),
     Notebook(

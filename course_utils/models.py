@@ -127,14 +127,15 @@ def make_features(cfg: list, batch_norm: bool, width: float = 1.0, in_channels: 
 
 class CifarVGG(nn.Module):
     """VGG with BatchNorm for CIFAR-10's 32x32 inputs (notebook 04): five max-pools leave 1x1 x last channels
-    (512 at width 1), so the classifier takes 512 features, not 2048."""
+    (512 at width 1), so the classifier takes 512 features, not 2048. ``batch_norm=False`` builds
+    the twin without BatchNorm (its convolutions get a bias instead)."""
 
-    def __init__(self, cfg: str | list = "VGG16", num_classes: int = 10, width: float = 1.0):
+    def __init__(self, cfg: str | list = "VGG16", num_classes: int = 10, width: float = 1.0, batch_norm: bool = True):
         super().__init__()
         layers = VGG_CFGS[cfg] if isinstance(cfg, str) else cfg
-        self.features = make_features(layers, batch_norm=True, width=width)
-        last_bn = [m for m in self.features if isinstance(m, nn.BatchNorm2d)][-1]
-        self.classifier_in_features = last_bn.num_features
+        self.features = make_features(layers, batch_norm=batch_norm, width=width)
+        last_conv = [m for m in self.features if isinstance(m, nn.Conv2d)][-1]
+        self.classifier_in_features = last_conv.out_channels
         self.classifier = nn.Linear(self.classifier_in_features, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

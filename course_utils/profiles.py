@@ -68,18 +68,23 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
             vgg_cfg="VGG11",
             vgg_width=0.25,
             lr=0.05,
+            bn_images=1_000,
+            bn_epochs=1,
             **_CIFAR_VGG,
         ),
-        # cpu: the narrow VGG11 on all training images for 12 epochs: a probe reached 82.6% validation
-        # and 81.3% test accuracy (seed 0), about 30 s an epoch on an idle 2-core CPU.
+        # cpu: the narrow VGG11 on all training images. 12 epochs until 2026-11-30 (81.3% test, about
+        # 11 s an epoch then); that day's machine took 51 s an epoch (43 s channels-last), so 8 epochs.
+        # bn_*: the BatchNorm comparison's three short runs, on a class-balanced part of the training split.
         "cpu": dict(
-            epochs=12,
+            epochs=8,
             batch_size=128,
             train_limit=None,
             test_limit=None,
             vgg_cfg="VGG11",
             vgg_width=0.25,
             lr=0.1,
+            bn_images=5_000,
+            bn_epochs=2,
             **_CIFAR_VGG,
         ),
         "full": dict(
@@ -90,6 +95,8 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
             vgg_cfg="VGG16",
             vgg_width=1.0,
             lr=0.1,
+            bn_images=10_000,
+            bn_epochs=3,
             **_CIFAR_VGG,
         ),
     },
@@ -215,11 +222,12 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
             resume_images=512,
             **_RESNETS,
         ),
-        # cpu: 18,000 training images for 5 epochs; the committed run trained the four networks in 185 s.
+        # cpu: 13,500 training images (and 1,500 for validation) for 5 epochs. Until 2026-11-30 it trained
+        # 18,000 (the four networks in 149 s); that day's machine ran about 2.5 times slower.
         "cpu": dict(
             epochs=5,
             batch_size=128,
-            train_limit=20_000,
+            train_limit=15_000,
             test_limit=None,
             width=8,
             shallow_depth=8,

@@ -24,6 +24,7 @@ def train_cifar_vgg(
     momentum: float,
     weight_decay: float,
     device="cpu",
+    log=print,
 ) -> History:
     """Notebook 04's recipe: SGD with Nesterov momentum and weight decay under a one-cycle schedule.
 
@@ -38,5 +39,13 @@ def train_cifar_vgg(
         optimizer, max_lr=lr, epochs=epochs, steps_per_epoch=len(train_loader), pct_start=0.3
     )
     return fit(
-        model, train_loader, val_loader, optimizer, epochs, device=device, scheduler=scheduler, scheduler_per="batch"
+        model,
+        train_loader,
+        val_loader,
+        optimizer,
+        epochs,
+        device=device,
+        scheduler=scheduler,
+        scheduler_per="batch",
+        log=log,
     )

@@ -5,7 +5,8 @@ is the metrics file of the run the committed outputs come from (written by
 
 The bounds are the course's targets, not values fitted to a run. The runs committed on 2026-11-24
 (seed 0, idle 2-core CPU) measured: 03 Net 60.81 %, ImprovedNet 71.64 % (206 s wall); 04 81.31 %
-(162 s). 05, re-published on 2026-11-30 at 32x32 on a machine about three times slower: 94.41 %
+(162 s). 03, re-published on 2026-11-30 (seed 0): Net 59.93 %, a documented miss (``MISSED``; seeds
+1 and 2 gave 61.28 % and 63.52 %), ImprovedNet 70.85 % (452.7 s). 05, re-published on 2026-11-30 at 32x32 on a machine about three times slower: 94.41 %
 (488.8 s; seeds 1 and 2 gave 95.53 % and 90.50 %).
 """
 
@@ -26,6 +27,10 @@ TARGETS = {  # notebook -> {metric: minimum test accuracy}; the others' point is
     "04_cifar10_vgg": {"vgg_test_acc": 0.80},
     "05_coffee_beans_vgg16": {"test_acc": 0.90},
 }
+# Issue 13: "If a target cannot be reached in 10 minutes, commit the best you measured, show the
+# curve and say why in the notebook and in docs/reference-results.md." A miss listed here must be
+# the committed run's own value, and docs/reference-results.md must report it as a miss.
+MISSED = {("03_cifar10_cnn", "net_test_acc"): 0.5993}
 IDS = [nb.stem for nb in CATALOGUE]
 
 
@@ -43,6 +48,11 @@ def test_committed_run_reaches_the_cpu_target(notebook):
     if run["profile"] == "cpu":
         assert run["wall_seconds"] <= CPU_BUDGET_SECONDS
     for metric, target in TARGETS.get(notebook, {}).items():
+        if (notebook, metric) in MISSED:
+            assert run[metric] == MISSED[notebook, metric] < target, f"{notebook}: update MISSED to the committed run"
+            reported = (REPO_ROOT / "docs" / "reference-results.md").read_text()
+            assert f"target missed: {notebook} {metric} {run[metric]:.4f}" in reported
+            continue
         assert run[metric] >= target, f"{notebook}: {metric} {run[metric]:.4f} is under the target {target:.2f}"
 
 
