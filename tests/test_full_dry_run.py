@@ -72,6 +72,9 @@ def check_04(m: dict, settings: dict) -> None:
     assert (m["vgg_cfg"], m["vgg_width"]) == (settings["vgg_cfg"], settings["vgg_width"]) == ("VGG16", 1.0)
     assert m["vgg_params"] == count_params(CifarVGG("VGG16"))
     assert m["trained_classifier_in_features"] == m["classifier_in_features"] == 512
+    # the BatchNorm comparison at full size: VGG16 with and without BatchNorm, on the profile's images
+    assert (m["bn_images"], m["bn_epochs"]) == (settings["bn_images"], settings["bn_epochs"])
+    assert len(m["bn_val_acc"]) == len(m["bn_train_loss"]) == 3
 
 
 def check_05(m: dict, settings: dict) -> None:
