@@ -115,7 +115,7 @@ CATALOGUE: tuple[Notebook, ...] = (
         "Inception's 1x1 bottlenecks counted; saving, reloading and resuming models",
         main_metric="resnet_test_acc",
         datasets=("cifar10",),
-        cpu_minutes=4,
+        cpu_minutes=6,
         test_module="tests/test_resnets_notebook.py",
     ),
 )
