@@ -60,9 +60,7 @@ def train_one_epoch_fast(model: nn.Module, loader, optimizer, loss_fn, device, s
     with what to lower.
 
     Used by every notebook on a CUDA GPU through `training.fit`, `mnist.train_mnist_sgd` or
-    `coffee_train.train_coffee_vgg16`; on a CPU too by the recipes of notebooks 03, 04 and 07
-    (``cifar.train_cifar_adam``, ``recipes.train_cifar_vgg``), whose convolutions it makes about
-    1.2x faster there.
+    `coffee_train.train_coffee_vgg16`.
     """
     device = torch.device(device)
     model.train()
