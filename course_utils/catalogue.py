@@ -54,7 +54,7 @@ CATALOGUE: tuple[Notebook, ...] = (
         "epoch vs batch; shuffle on or off",
         main_metric="cnn_test_acc",
         datasets=("mnist",),
-        cpu_minutes=1,
+        cpu_minutes=2,
         test_module="tests/test_mnist_notebooks.py",
     ),
     Notebook(
@@ -73,7 +73,7 @@ CATALOGUE: tuple[Notebook, ...] = (
         "1x1 conv vs linear",
         main_metric="improved_test_acc",
         datasets=("cifar10",),
-        cpu_minutes=8,
+        cpu_minutes=7,
         test_module="tests/test_cifar_cnn_notebook.py",
     ),
     Notebook(
