@@ -41,18 +41,27 @@ def image_grid(
     """
     pics = to_display(images, mean, std)
     n = len(pics)
+    ncols = max(1, min(ncols, n))  # two images make a grid two columns wide, not ten
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + 0.25)), squeeze=False)
+    texts = None
+    if labels is not None:
+        texts = [
+            class_names[int(label)] if class_names is not None and not isinstance(label, str) else str(label)
+            for label in labels[:n]
+        ]
+    # Each row gets room for its titles' lines, so that a title never covers the image above it.
+    lines = max((t.count("\n") + 1 for t in texts), default=0) if texts else 0
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * size, nrows * (size + 0.2 * lines) + (0.4 if title else 0)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
             continue
         pic = pics[i]
         ax.imshow(pic[..., 0] if pic.shape[-1] == 1 else pic, cmap="gray" if pic.shape[-1] == 1 else None)
-        if labels is not None:
-            label = labels[i]
-            text = class_names[int(label)] if class_names is not None and not isinstance(label, str) else str(label)
-            ax.set_title(text, fontsize=8, color=colors[i] if colors is not None else "black")
+        if texts is not None:
+            ax.set_title(texts[i], fontsize=8, color=colors[i] if colors is not None else "black")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -75,35 +84,39 @@ def prediction_grid(images, preds, targets, class_names=None, mean=None, std=Non
 
 
 def plot_history(*histories, labels=None, title: str | None = None):
-    """Loss and accuracy per epoch, training against validation, for one or more runs.
+    """Loss and accuracy per epoch, training (dashed) against validation (solid), one colour per run;
+    a star marks the epoch that validation chose. The legend sits beside the panels, not on the data.
 
     Introduced in notebook 03.
     """
+    from matplotlib.lines import Line2D
+
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
+    handles = []
     for i, h in enumerate(histories):
-        name = (labels[i] + " ") if labels else ""
         for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
-            (line,) = ax.plot(h.epoch, getattr(h, f"train_{key}"), "--", marker="o", label=f"{name}train")
+            (line,) = ax.plot(h.epoch, getattr(h, f"train_{key}"), "--", marker="o", ms=4, color=f"C{i}")
             if getattr(h, f"val_{key}"):
-                ax.plot(
-                    h.epoch[: len(h.val_acc)],
-                    getattr(h, f"val_{key}"),
-                    "-",
-                    marker="o",
-                    color=line.get_color(),
-                    label=f"{name}validation",
-                )
+                ax.plot(h.epoch[: len(h.val_acc)], getattr(h, f"val_{key}"), "-", marker="o", ms=4, color=f"C{i}")
             if h.best_epoch is not None and h.val_acc and key == "acc":
-                ax.plot([h.best_epoch], [h.best_val_acc], "*", ms=14, color=line.get_color())
+                ax.plot([h.best_epoch], [h.best_val_acc], "*", ms=14, color=f"C{i}")
+        if labels:
+            handles.append(Line2D([], [], color=f"C{i}", lw=3, label=labels[i]))
+    handles += [
+        Line2D([], [], color="gray", ls="--", label="training"),
+        Line2D([], [], color="gray", ls="-", label="validation"),
+    ]
+    if any(h.best_epoch is not None and h.val_acc for h in histories):
+        handles.append(Line2D([], [], color="gray", ls="", marker="*", ms=12, label="epoch validation chose"))
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
         ax.xaxis.get_major_locator().set_params(integer=True)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False, handlelength=3)
     return fig
 
 
@@ -148,7 +161,8 @@ def plot_runs(runs: dict, title: str, max_loss: float = 2 * math.log(10)):
     ax.set(xlabel="epoch", ylabel="validation accuracy", title=title)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    fig2.tight_layout()
     return fig, fig2
 
 
