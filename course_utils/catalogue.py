@@ -83,7 +83,7 @@ CATALOGUE: tuple[Notebook, ...] = (
         "BatchNorm, at the same and a lower rate",
         main_metric="vgg_test_acc",
         datasets=("cifar10",),
-        cpu_minutes=7,
+        cpu_minutes=6,
         test_module="tests/test_cifar_vgg_notebook.py",
     ),
     Notebook(
@@ -104,7 +104,7 @@ CATALOGUE: tuple[Notebook, ...] = (
         "train-validation gap with weight decay, dropout, augmentation; early stopping; a recipe chosen on validation",
         main_metric="test_acc",
         datasets=("cifar10",),
-        cpu_minutes=8,
+        cpu_minutes=7,
         test_module="tests/test_optimizers_notebook.py",
     ),
     Notebook(

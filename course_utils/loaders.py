@@ -304,6 +304,7 @@ def cifar_loaders(
     val_fraction: float = 0.1,
     test_limit: int | None = None,
     max_batches: int | None = None,
+    eval_batch_size: int = 1000,
 ):
     """(train, validation, test, data_source) for CIFAR-10 (notebooks 03, 04, 06, 07).
 
@@ -311,6 +312,8 @@ def cifar_loaders(
     training and ``val_fraction`` validation images. Validation and test get the test transform
     (normalise only); only training is augmented (``augment``: random crop with padding 4, flip).
     ``max_batches`` caps every pass of all three loaders (a notebook's ``max_steps``).
+    ``eval_batch_size`` images make a validation or test batch: the size changes the speed and the
+    memory of an evaluation, not its result (a dry run uses a few images, a capped pass proves the path).
     """
     source = data.ensure_cifar10(data_root).source
     targets = _cifar_dataset(True, data_root)[0].targets
@@ -327,7 +330,7 @@ def cifar_loaders(
             device=dev,
             max_batches=max_batches,
         )
-        evaluation = dict(batch_size=1000, mean=mean, std=std, device=dev, max_batches=max_batches)
+        evaluation = dict(batch_size=eval_batch_size, mean=mean, std=std, device=dev, max_batches=max_batches)
         val = TensorLoader(load_split("cifar10", True, data_root, indices=val_idx), **evaluation)
         test = TensorLoader(load_split("cifar10", False, data_root, test_limit, seed), **evaluation)
         return train, val, test, source
@@ -339,8 +342,8 @@ def cifar_loaders(
     test_ds, _ = torchvision_dataset("cifar10", False, data_root, test_tf, test_limit, seed)
     return (
         first_batches(DataLoader(train_ds, batch_size=batch_size, shuffle=True), max_batches),
-        first_batches(DataLoader(val_ds, batch_size=1000), max_batches),
-        first_batches(DataLoader(test_ds, batch_size=1000), max_batches),
+        first_batches(DataLoader(val_ds, batch_size=eval_batch_size), max_batches),
+        first_batches(DataLoader(test_ds, batch_size=eval_batch_size), max_batches),
         source,
     )
 

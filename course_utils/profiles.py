@@ -22,15 +22,18 @@ _MNIST = {
     "full": dict(epochs=1, batch_size=64, train_limit=None, test_limit=None, **_MNIST_RECIPE),
 }
 
+# 03, 04, 06, 07: CIFAR-10 images per validation or test batch. It sets the speed and memory of an
+# evaluation, never its result; the full dry run (tests/test_full_dry_run.py) lowers it to a few images.
+_EVAL = dict(eval_batch_size=1000)
 # 03: Net and ImprovedNet train on the same images with Adam 1e-3; train_limit counts the
 # training images *before* val_fraction of them (class-balanced) become the validation split.
 # ImprovedNet at width 16 takes about 0.6x the time per step of width 32 on a CPU (docs/reference-results.md)
 # and still beats Net clearly; one width at every profile keeps the printed parameter count fixed.
-_CIFAR_CNN = dict(lr=1e-3, improved_width=16, dropout=0.3, val_fraction=0.1)
+_CIFAR_CNN = dict(lr=1e-3, improved_width=16, dropout=0.3, val_fraction=0.1, **_EVAL)
 # 04: VGG with BatchNorm, SGD + Nesterov momentum + weight decay under a one-cycle schedule.
 # Smoke and cpu train a narrowed VGG11 so that a CPU finishes; full trains the real VGG16 for 30
 # epochs at peak lr 0.1 (batch 256), the usual one-cycle recipe for VGG16-BN on CIFAR-10.
-_CIFAR_VGG = dict(momentum=0.9, weight_decay=5e-4, val_fraction=0.1)
+_CIFAR_VGG = dict(momentum=0.9, weight_decay=5e-4, val_fraction=0.1, **_EVAL)
 
 # 06: one learning rate per optimizer (plain SGD and momentum share one, so that only the momentum
 # differs; at the source's 0.01 neither left the starting plateau in a smoke-sized run), the two that
@@ -45,6 +48,7 @@ _OPTIM = dict(
     schedule_lr=0.05,
     weight_decay=2.0,
     dropout=0.5,
+    **_EVAL,
 )
 
 # 07: notebook 04's recipe (SGD, Nesterov momentum, weight decay, one-cycle) for every network.

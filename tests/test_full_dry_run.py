@@ -6,10 +6,12 @@ lists and the schedules. Only the amount of work is cut: one epoch (06: every on
 settings), and ``max_steps=1``, with which the notebook caps every pass over a loader at one batch
 (one optimizer step per epoch, one batch per evaluation) and times one step per batch size; 05 times
 batch 1 only. 03-07 train on SMALL_BATCH full-size images a step instead of the profile's batch (05:
-32 images of 224x224; 04: 256), and 05 uses SMALL_BATCH images of its training, validation, test and
-published splits (``train_limit``, ``test_limit``; the 70/15/15 split itself is still computed on all
-1,194 images, and the training images are scored in eval mode for the leak table), and trains its
-small CNN for one epoch.
+32 images of 224x224; 04: 256); 03, 04, 06 and 07 also evaluate SMALL_BATCH images a batch instead
+of 1,000 (``eval_batch_size``: 04's VGG16 spent most of its dry run evaluating 1,000-image batches),
+and 05 uses SMALL_BATCH images of its training, validation, test and published splits
+(``train_limit``, ``test_limit``; the 70/15/15 split itself is still computed on all 1,194 images,
+and the training images are scored in eval mode for the leak table), and trains its small CNN for
+one epoch.
 A VGG16 step at 224x224 and batch 32 takes about 25 s on one CPU thread and an evaluation batch of
 64 about 36 s; they prove nothing about shapes, models or code paths that a batch of 4 does not, and
 what the profile's batches cost in a GPU's memory only a GPU can tell. The test checks that each
@@ -121,17 +123,21 @@ def check_07(m: dict, settings: dict) -> None:
 
 # notebook -> (parameters beyond DRY_RUN, the check of its metrics); every catalogue entry needs one.
 SMALL = dict(batch_size=SMALL_BATCH)
+CIFAR_SMALL = dict(SMALL, eval_batch_size=SMALL_BATCH)
 DRY_RUNS = {
     "01_mnist_fc_vs_cnn": ({}, check_mnist),
     "02_mnist_pixel_permutation": ({}, check_mnist),
-    "03_cifar10_cnn": (SMALL, check_03),
-    "04_cifar10_vgg": (SMALL, check_04),
+    "03_cifar10_cnn": (CIFAR_SMALL, check_03),
+    "04_cifar10_vgg": (CIFAR_SMALL, check_04),
     "05_coffee_beans_vgg16": (
         dict(SMALL, train_limit=SMALL_BATCH, test_limit=SMALL_BATCH, small_epochs=1, timed_batch_sizes=TIMED_05),
         check_05,
     ),
-    "06_optimizers_and_regularization": (dict(SMALL, overfit_epochs=1, stop_epochs=1, final_epochs=1), check_06),
-    "07_residual_networks": (SMALL, check_07),
+    "06_optimizers_and_regularization": (
+        dict(CIFAR_SMALL, overfit_epochs=1, stop_epochs=1, final_epochs=1),
+        check_06,
+    ),
+    "07_residual_networks": (CIFAR_SMALL, check_07),
 }
 
 
