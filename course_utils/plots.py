@@ -45,6 +45,8 @@ def image_grid(
     nrows = -(-n // ncols)
     texts = None
     if labels is not None:
+        if len(labels) < n:
+            raise ValueError(f"image_grid: {n} images but {len(labels)} labels; pass one label per image")
         texts = [
             class_names[int(label)] if class_names is not None and not isinstance(label, str) else str(label)
             for label in labels[:n]
@@ -73,6 +75,9 @@ def prediction_grid(images, preds, targets, class_names=None, mean=None, std=Non
 
     Introduced in notebook 01.
     """
+    # An evaluation capped at max_steps batches (the dry run) predicts fewer images than were asked for.
+    n = min(len(images), len(preds), len(targets))
+    images, preds, targets = images[:n], preds[:n], targets[:n]
     names = class_names if class_names is not None else [str(i) for i in range(int(max(max(preds), max(targets))) + 1)]
     labels = [
         names[int(p)] if int(p) == int(t) else f"{names[int(p)]} ({names[int(t)]})" for p, t in zip(preds, targets)

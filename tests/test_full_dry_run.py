@@ -6,8 +6,9 @@ lists and the schedules. Only the amount of work is cut: one epoch (06: every on
 settings), and ``max_steps=1``, with which the notebook caps every pass over a loader at one batch
 (one optimizer step per epoch, one batch per evaluation) and times one step per batch size; 05 times
 batch 1 only. 03-07 train on SMALL_BATCH full-size images a step instead of the profile's batch (05:
-32 images of 224x224; 04: 256); 03, 04, 06 and 07 also evaluate SMALL_BATCH images a batch instead
-of 1,000 (``eval_batch_size``: 04's VGG16 spent most of its dry run evaluating 1,000-image batches),
+32 images of 224x224; 04: 256); 03, 04 and 07 also evaluate SMALL_BATCH images a batch instead of
+1,000, and 06 evaluates 32, the images its superposition check takes from one validation batch
+(``eval_batch_size``: 04's VGG16 spent most of its dry run evaluating 1,000-image batches),
 and 05 uses SMALL_BATCH images of its training, validation, test and published splits
 (``train_limit``, ``test_limit``; the 70/15/15 split itself is still computed on all 1,194 images,
 and the training images are scored in eval mode for the leak table), and trains its small CNN for
@@ -134,7 +135,8 @@ DRY_RUNS = {
         check_05,
     ),
     "06_optimizers_and_regularization": (
-        dict(CIFAR_SMALL, overfit_epochs=1, stop_epochs=1, final_epochs=1),
+        # 06's superposition check takes two sets of 16 images from one validation batch
+        dict(CIFAR_SMALL, eval_batch_size=32, overfit_epochs=1, stop_epochs=1, final_epochs=1),
         check_06,
     ),
     "07_residual_networks": (CIFAR_SMALL, check_07),
