@@ -13,7 +13,7 @@ from .inference import predict
 from .loaders import TensorLoader
 from .metrics import confusion_matrix, per_class_accuracy
 from .models import CifarVGG, count_params
-from .recipes import train_cifar_vgg  # noqa: F401  the name notebooks 04 and 07 call, until re-published
+from .recipes import train_cifar_vgg  # noqa: F401  the name notebook 04 calls (its published run); 07 uses recipes
 from .training import History, evaluate, fit
 
 CLASSES = data.CIFAR10_CLASSES
