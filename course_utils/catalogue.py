@@ -54,7 +54,7 @@ CATALOGUE: tuple[Notebook, ...] = (
         "epoch vs batch; shuffle on or off",
         main_metric="cnn_test_acc",
         datasets=("mnist",),
-        cpu_minutes=2,
+        cpu_minutes=1,
         test_module="tests/test_mnist_notebooks.py",
     ),
     Notebook(
@@ -115,7 +115,7 @@ CATALOGUE: tuple[Notebook, ...] = (
         "Inception's 1x1 bottlenecks counted; saving, reloading and resuming models",
         main_metric="resnet_test_acc",
         datasets=("cifar10",),
-        cpu_minutes=6,
+        cpu_minutes=5,
         test_module="tests/test_resnets_notebook.py",
     ),
 )
