@@ -30,7 +30,7 @@ def attention(
     key. A row with no True at all would be a softmax over nothing (NaN): leave every query at
     least one key.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     # Dividing by √d keeps the scores' spread near 1 whatever d is, so the softmax is not saturated at init.
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
@@ -48,7 +48,7 @@ class SelfAttention(nn.Module):
     ``(B, heads, L, L)``. Four ``dim x dim`` linear layers with bias: ``4·dim² + 4·dim``
     parameters, however many heads (more heads means narrower ones, not more weights).
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
 
     def __init__(self, dim: int, heads: int = 1):
@@ -81,7 +81,7 @@ def copy_to_multihead(block: SelfAttention) -> nn.MultiheadAttention:
     Its boolean ``attn_mask`` is True where attention is *blocked*: ``block(x, mask)`` equals
     ``mha(x, x, x, attn_mask=~mask)``.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     mha = nn.MultiheadAttention(block.dim, block.heads, batch_first=True)
     with torch.no_grad():
@@ -99,7 +99,7 @@ def sinusoidal_encoding(length: int, dim: int) -> torch.Tensor:
     Each pair is a point turning on a circle at its own speed, so moving ``k`` positions is the
     same rotation by ``k·ω_i`` at every position: ``PE[p + k] = R(k) PE[p]``, pair by pair.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     if dim % 2:
         raise ValueError(f"dim must be even (sine and cosine pairs), got {dim}.")
@@ -115,7 +115,7 @@ def band_mask(length: int, window: int) -> torch.Tensor:
     """``(length, length)`` boolean mask, True where ``|i - j| <= window``: each position sees its
     ``window`` neighbours on either side (fewer at the ends).
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     position = torch.arange(length)
     return (position[:, None] - position[None, :]).abs() <= window
@@ -130,7 +130,7 @@ def windowed_attention(
     Returns the output ``(..., L, d_v)`` and the weights ``(..., L, 2·window + 1)``; column ``j``
     is the key at offset ``j - window`` from the query.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     length, size = q.shape[-2], 2 * window + 1
     # Padding lets every query have a full row of neighbours; the padded keys are masked out below.
@@ -147,7 +147,7 @@ def patchify(images: torch.Tensor, patch: int) -> torch.Tensor:
     """``(B, C, H, W)`` images -> ``(B, N, C·patch·patch)``: the non-overlapping patches, row by
     row, each flattened in the order of a convolution kernel (channel, row, column).
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     return F.unfold(images, kernel_size=patch, stride=patch).transpose(1, 2)
 
@@ -156,7 +156,7 @@ class EncoderBlock(nn.Module):
     """A pre-norm Transformer encoder block: ``x + attention(norm(x))``, then ``x + mlp(norm(x))``.
     ``forward`` returns the tokens and the attention weights ``(B, heads, N, N)``.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Used by notebook 08 through `TinyViT` and `SequenceTagger`.
     """
 
     def __init__(self, dim: int, heads: int, mlp_ratio: int = 2):
@@ -187,7 +187,7 @@ class TinyViT(nn.Module):
     141,898 parameters at the defaults with learned positions (137,802 with sinusoidal or none),
     close to notebook 03's ImprovedNet (148,538). ``attention_maps(images)`` returns every block's weights.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
 
     def __init__(
@@ -257,7 +257,7 @@ def offset_attention_weights(height: int, width: int, sharpness: float | None = 
     there, -inf elsewhere); the padding ring means that key always exists. A number: scores are
     ``-sharpness · distance²`` to that key, a softmax that tends to the one-hot as sharpness grows.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     key_y, key_x = torch.meshgrid(torch.arange(height + 2), torch.arange(width + 2), indexing="ij")
     # Pixel (i, j) of the image sits at (i + 1, j + 1) in the padded grid.
@@ -282,7 +282,7 @@ def conv_as_attention(x: torch.Tensor, weight: torch.Tensor, sharpness: float | 
 
     ``sharpness`` as in ``offset_attention_weights``: None is exact, a number approximates.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     batch, channels, height, width = x.shape
     tokens = F.pad(x, (1, 1, 1, 1)).flatten(2).transpose(1, 2)  # (B, keys, C_in); the ring is zero tokens
@@ -296,7 +296,7 @@ def conv_as_attention(x: torch.Tensor, weight: torch.Tensor, sharpness: float | 
 def elu_plus_one(x: torch.Tensor) -> torch.Tensor:
     """The feature map φ of linear attention (Katharopoulos et al. 2020): ``elu(x) + 1 > 0``.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Used by notebook 08 through `linear_attention_parallel` and `linear_attention_recurrent`.
     """
     return F.elu(x) + 1
 
@@ -308,7 +308,7 @@ def linear_attention_parallel(
     ``φ(q)·φ(k)``, and query ``t`` averages the values ``v_1 .. v_t`` with those weights:
     ``out_t = Σ_{s<=t} (φ(q_t)·φ(k_s)) v_s / Σ_{s<=t} φ(q_t)·φ(k_s)``. Still ``L x L`` here.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     length = q.shape[-2]
     scores = feature(q) @ feature(k).transpose(-2, -1)  # (..., L, L), every entry > 0
@@ -324,7 +324,7 @@ def linear_attention_recurrent(
     ``S = Σ_s φ(k_s) v_sᵀ`` ``(d_k x d_v)`` and a normaliser ``z = Σ_s φ(k_s)``, each updated
     once per step, so a step costs the same at position 10 and at position 10,000.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     fq, fk = feature(q), feature(k)
     state = q.new_zeros(*q.shape[:-2], q.shape[-1], v.shape[-1])
@@ -336,3 +336,99 @@ def linear_attention_recurrent(
         numerator = (fq[..., t, None, :] @ state).squeeze(-2)
         outputs.append(numerator / (fq[..., t, :] * normaliser).sum(dim=-1, keepdim=True))
     return torch.stack(outputs, dim=-2)
+
+
+def reversal_batch(batch: int, length: int, vocab: int, generator: torch.Generator | None = None):
+    """A batch of the sequence-reversal task: ``batch`` sequences of ``length`` tokens drawn
+    uniformly from ``0 .. vocab-1``, and as targets the same sequences reversed: the answer at
+    position ``i`` is the token at position ``length - 1 - i``. Returns ``(tokens, targets)``.
+
+    Used by notebook 08 through `train_reversal`.
+    """
+    tokens = torch.randint(vocab, (batch, length), generator=generator)
+    return tokens, tokens.flip(1)
+
+
+def equivariant_reversal_bound(length: int, vocab: int, samples: int = 100_000, seed: int = 0) -> float:
+    """The best accuracy on the reversal task of any predictor that cannot see positions (a
+    permutation-equivariant one), estimated over ``samples`` random sequences.
+
+    Such a predictor's answer at a position can depend only on the token there and on the bag of
+    all tokens. Given both, the target (the token at the mirrored position, for an even length
+    never the same position) is equally likely to be any of the other ``length - 1`` tokens of the
+    bag, so the best guess is the most frequent of them, right with probability ``count / (length
+    - 1)``. The estimate averages that probability over sequences and positions.
+
+    Introduced in notebook 08.
+    """
+    if length % 2:
+        raise ValueError(f"length must be even (no position is its own mirror), got {length}.")
+    generator = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(vocab, (samples, length), generator=generator)
+    counts = F.one_hot(tokens, vocab).sum(1)  # (samples, vocab): the bag
+    others = counts[:, None, :] - F.one_hot(tokens, vocab)  # (samples, length, vocab): the bag less the token itself
+    return float((others.max(-1).values / (length - 1)).float().mean())
+
+
+class SequenceTagger(nn.Module):
+    """A small Transformer encoder that predicts one token per position (for the reversal task):
+    a token embedding, ``positions`` as in ``TinyViT`` (``"learned"``, ``"sinusoidal"`` or None),
+    ``depth`` pre-norm ``EncoderBlock``s, a LayerNorm and a linear layer over the vocabulary.
+    ``forward(tokens)`` maps ``(B, L)`` token ids to ``(B, L, vocab)`` logits.
+
+    Introduced in notebook 08.
+    """
+
+    def __init__(
+        self, vocab: int, length: int, dim: int = 64, depth: int = 2, heads: int = 4, positions: str | None = "learned"
+    ):
+        super().__init__()
+        if positions not in ("learned", "sinusoidal", None):
+            raise ValueError(f"positions must be 'learned', 'sinusoidal' or None, got {positions!r}.")
+        self.embed = nn.Embedding(vocab, dim)
+        if positions == "learned":
+            self.position = nn.Parameter(torch.zeros(length, dim))
+            nn.init.trunc_normal_(self.position, std=0.02)
+        elif positions == "sinusoidal":
+            self.register_buffer("position", sinusoidal_encoding(length, dim), persistent=False)
+        else:
+            self.position = None
+        self.blocks = nn.ModuleList(EncoderBlock(dim, heads) for _ in range(depth))
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, vocab)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.embed(tokens)
+        if self.position is not None:
+            x = x + self.position
+        for block in self.blocks:
+            x, _ = block(x)
+        return self.head(self.norm(x))
+
+
+def train_reversal(
+    model: nn.Module, *, steps: int, batch: int, length: int, vocab: int, lr: float, seed: int, test_size: int = 2_000
+) -> tuple[float, list[float]]:
+    """Train ``model`` (a ``SequenceTagger``) on fresh reversal batches for ``steps`` Adam steps,
+    then score it on ``test_size`` sequences it never saw: returns the share of tokens it puts in
+    the right place, and the training loss of every step. The training and test sequences come
+    from two generators seeded from ``seed``, so a seed fixes both.
+
+    Introduced in notebook 08.
+    """
+    train_gen = torch.Generator().manual_seed(seed)
+    test_tokens, test_targets = reversal_batch(test_size, length, vocab, torch.Generator().manual_seed(seed + 10_000))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    model.train()
+    for _ in range(steps):
+        tokens, targets = reversal_batch(batch, length, vocab, train_gen)
+        loss = F.cross_entropy(model(tokens).flatten(0, 1), targets.flatten())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        accuracy = (model(test_tokens).argmax(-1) == test_targets).float().mean().item()
+    return accuracy, losses

@@ -118,6 +118,16 @@ CATALOGUE: tuple[Notebook, ...] = (
         cpu_minutes=5,
         test_module="tests/test_resnets_notebook.py",
     ),
+    Notebook(
+        stem="08_attention_and_lstm",
+        title="Self-attention and LSTMs, measured on the course's own images",
+        story="attention by hand and in PyTorch; heads, cost, windows and positions; a convolution as attention "
+        "and a small ViT against a CNN; linear attention; the LSTM's gates and an RNN against an LSTM on MNIST rows",
+        main_metric="lstm_test_acc",
+        datasets=("mnist", "cifar10"),
+        cpu_minutes=5,
+        test_module="tests/test_attention_notebook.py",
+    ),
 )
 
 BY_STEM = {nb.stem: nb for nb in CATALOGUE}

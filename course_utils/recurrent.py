@@ -28,7 +28,7 @@ def lstm_step(
         g = tanh(·)  the candidate                        o = σ(·)  how much of the cell to show
         c' = f * c + i * g                                h' = o * tanh(c')
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     # nn.LSTM has two biases that always appear summed: only b_ih + b_hh matters.
     gates = x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh
@@ -43,7 +43,7 @@ def lstm_by_hand(x: torch.Tensor, lstm: nn.LSTM) -> tuple[torch.Tensor, tuple[to
     ``(B, L, H)`` and final ``(h, c)``, each ``(layers, B, H)``, starting from zero states. Each
     layer reads the outputs of the layer below. One direction, no dropout between layers.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     if lstm.bidirectional or lstm.proj_size or (lstm.dropout and lstm.training):
         raise ValueError("lstm_by_hand covers one direction, no projection and no dropout.")
@@ -77,7 +77,7 @@ def set_forget_bias(lstm: nn.LSTM, value: float = 1.0) -> nn.LSTM:
     (σ(1) ≈ 0.73) lets the cell remember from the start (Gers et al. 2000; Jozefowicz et al.
     2015). ``nn.LSTM`` has no option for it; Keras adds 1 by default (``unit_forget_bias=True``).
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     hidden = lstm.hidden_size
     with torch.no_grad():
@@ -98,7 +98,7 @@ class RowClassifier(nn.Module):
     PyTorch's initialisation. ``rows(images)`` is the sequence ``(B, 28, 28)`` and ``read(rows)``
     the logits, so that a gradient can be taken with respect to each row.
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
 
     def __init__(
@@ -143,7 +143,7 @@ def step_gradients(model: RowClassifier, images: torch.Tensor, labels: torch.Ten
     Small values at the first steps mean the early rows barely move the loss: what the network
     could learn from them arrives faint (the vanishing gradient of a tanh RNN).
 
-    Used in notebook 08 (self-attention and LSTMs).
+    Introduced in notebook 08.
     """
     sequence = model.rows(images).detach().requires_grad_(True)
     loss = F.cross_entropy(model.read(sequence), labels)

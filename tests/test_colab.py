@@ -25,6 +25,8 @@ import pytest
 import tomllib
 from packaging.requirements import Requirement
 
+from course_utils.catalogue import CATALOGUE
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = "https://github.com/example-org/pytorch-course"
 # The two states of the setting in pyproject.toml: commented out (as committed while no public
@@ -87,7 +89,7 @@ def test_setting_the_repository_changes_only_the_bootstrap_and_title_cells(tmp_p
     _set_bootstrap(root)
     before = _cells(root)
     unset_bytes = {p.name: p.read_bytes() for p in (root / "notebooks").glob("*.ipynb")}
-    assert len(before) == 7
+    assert len(before) == len(CATALOGUE)
 
     _set_repository(root, SAMPLE)
     _set_bootstrap(root)
@@ -138,7 +140,7 @@ def test_setting_the_repository_changes_only_the_bootstrap_and_title_cells(tmp_p
     _generate_site(root, tmp_path / "site")
     index = (tmp_path / "site" / "index.md").read_text()
     rows = [line for line in index.splitlines() if "colab.research.google.com" in line]
-    assert len(rows) == 7 and len(COLAB_LINK.findall(index)) == 7
+    assert len(rows) == len(CATALOGUE) and len(COLAB_LINK.findall(index)) == len(CATALOGUE)
     for name in after:
         row = next(r for r in rows if f"](notebooks/{Path(name).stem}.ipynb)" in r)
         assert COLAB_LINK.findall(row) == [colab.colab_url(SAMPLE, name)]
@@ -152,7 +154,7 @@ def test_setting_the_repository_changes_only_the_bootstrap_and_title_cells(tmp_p
     assert {p.name: p.read_bytes() for p in (root / "notebooks").glob("*.ipynb")} == unset_bytes
     _generate_site(root, tmp_path / "site")
     generated = [p for p in (tmp_path / "site").rglob("*") if p.is_file()]
-    assert len(generated) == 9  # index, reference results, seven notebooks
+    assert len(generated) == 2 + len(CATALOGUE)  # index, reference results, one page per notebook
     assert not [p.name for p in generated if "colab.research.google.com" in p.read_text()]
 
 

@@ -5,10 +5,11 @@ Everything stays at its `full` size but the batches: all the data, image size, m
 lists and the schedules. Only the amount of work is cut: one epoch (06: every one of its epoch
 settings), and ``max_steps=1``, with which the notebook caps every pass over a loader at one batch
 (one optimizer step per epoch, one batch per evaluation) and times one step per batch size; 05 times
-batch 1 only. 03-07 train on SMALL_BATCH full-size images a step instead of the profile's batch (05:
-32 images of 224x224; 04: 256); 03, 04 and 07 also evaluate SMALL_BATCH images a batch instead of
+batch 1 only. 03-08 train on SMALL_BATCH full-size images a step instead of the profile's batch (05:
+32 images of 224x224; 04: 256); 03, 04, 07 and 08 also evaluate SMALL_BATCH images a batch instead of
 1,000, and 06 evaluates 32, the images its superposition check takes from one validation batch
-(``eval_batch_size``: 04's VGG16 spent most of its dry run evaluating 1,000-image batches),
+(``eval_batch_size``: 04's VGG16 spent most of its dry run evaluating 1,000-image batches); 08 trains
+its reversal models for 10 steps instead of 3,000 (they draw their own sequences, no loader caps them),
 and 05 uses SMALL_BATCH images of its training, validation, test and published splits
 (``train_limit``, ``test_limit``; the 70/15/15 split itself is still computed on all 1,194 images,
 and the training images are scored in eval mode for the leak table), and trains its small CNN for
@@ -33,13 +34,15 @@ import os
 import pytest
 
 from course_utils import CNN, CifarVGG, ClassicVGG16, FC2Layer, ImprovedNet, Net, count_params
+from course_utils.attention import TinyViT
 from course_utils.catalogue import CATALOGUE
 from course_utils.optimizers import DemoNet
 from course_utils.profiles import NOTEBOOK_PROFILES
+from course_utils.recurrent import RowClassifier
 from course_utils.resnets import CifarResNet
 
 DRY_RUN = dict(seed=0, max_steps=1, epochs=1)
-SMALL_BATCH = 4  # 03-07 (see above); 01 and 02 keep their batch of 64, whose cost is the data's
+SMALL_BATCH = 4  # 03-08 (see above); 01 and 02 keep their batch of 64, whose cost is the data's
 TIMED_05 = [1]  # a list: papermill passes a tuple as its string
 CIFAR_SIZES = dict(train_size=45_000, val_size=5_000, test_size=10_000)  # all 50,000 less 10% validation
 IDS = [nb.stem for nb in CATALOGUE]
@@ -122,6 +125,20 @@ def check_07(m: dict, settings: dict) -> None:
     assert m["resume_matches_uninterrupted"] is True  # save and resume at full size, one step an epoch
 
 
+def check_08(m: dict, settings: dict) -> None:
+    assert sizes(m, *CIFAR_SIZES) == CIFAR_SIZES
+    assert m["small_share_size"] == settings["vit_small_images"]
+    seen = settings["vit_images_seen"]
+    assert m["vit_epochs"] == {"small": round(seen / settings["vit_small_images"]), "large": round(seen / 45_000)}
+    assert m["vit_params"] == count_params(TinyViT()) and m["cnn_params"] == count_params(ImprovedNet(width=16))
+    assert (m["rows_train_size"], m["rows_test_size"]) == (60_000, 10_000)
+    assert m["batch_shape"] == [SMALL_BATCH, 1, 28, 28]
+    hidden = settings["rows_hidden"]
+    assert m["rnn_params"] == count_params(RowClassifier("rnn", hidden=hidden))
+    assert m["lstm_params"] == count_params(RowClassifier("lstm", hidden=hidden))
+    assert set(m["reversal_acc"]) == {"None", "sinusoidal", "learned"}
+
+
 # notebook -> (parameters beyond DRY_RUN, the check of its metrics); every catalogue entry needs one.
 SMALL = dict(batch_size=SMALL_BATCH)
 CIFAR_SMALL = dict(SMALL, eval_batch_size=SMALL_BATCH)
@@ -140,6 +157,8 @@ DRY_RUNS = {
         check_06,
     ),
     "07_residual_networks": (CIFAR_SMALL, check_07),
+    # 08's reversal task trains for a number of steps, not over a loader: 10 instead of the profile's 3,000
+    "08_attention_and_lstm": (dict(CIFAR_SMALL, reverse_steps=10), check_08),
 }
 
 
