@@ -214,3 +214,35 @@ def test_linear_attention_parallel_equals_recurrent():
 def test_copy_to_multihead_is_a_multihead_attention():
     mha = copy_to_multihead(SelfAttention(8, 2))
     assert isinstance(mha, nn.MultiheadAttention) and mha.batch_first and mha.num_heads == 2
+
+
+def test_equivariant_reversal_bound_matches_enumeration():
+    import itertools
+
+    from course_utils.attention import equivariant_reversal_bound
+
+    # length 2: the bag less a position's own token is exactly its mirror, so no position is needed
+    assert equivariant_reversal_bound(2, 10, samples=1_000) == 1.0
+    # length 4, vocabulary 2: the exact mean over all 16 sequences and 4 positions
+    exact = []
+    for seq in itertools.product(range(2), repeat=4):
+        for i in range(4):
+            others = list(seq[:i] + seq[i + 1 :])
+            exact.append(max(others.count(0), others.count(1)) / 3)
+    assert equivariant_reversal_bound(4, 2, samples=200_000) == pytest.approx(sum(exact) / len(exact), abs=0.005)
+    with pytest.raises(ValueError, match="even"):
+        equivariant_reversal_bound(5, 10)
+
+
+def test_sequence_tagger_without_positions_is_permutation_equivariant():
+    from course_utils.attention import SequenceTagger, reversal_batch
+
+    torch.manual_seed(0)
+    model = SequenceTagger(10, 8, positions=None).eval()
+    tokens, targets = reversal_batch(3, 8, 10, torch.Generator().manual_seed(0))
+    assert torch.equal(targets, tokens.flip(1))
+    order = torch.randperm(8)
+    with torch.no_grad():
+        torch.testing.assert_close(model(tokens)[:, order], model(tokens[:, order]))
+        learned = SequenceTagger(10, 8, positions="learned").eval()
+        assert (learned(tokens)[:, order] - learned(tokens[:, order])).abs().max() > 1e-4
