@@ -174,19 +174,10 @@ class EncoderBlock(nn.Module):
 
 
 class TinyViT(nn.Module):
-    """A Vision Transformer (Dosovitskiy et al. 2021) small enough for CIFAR-10 on a CPU.
-
-    The image is cut into ``(image_size / patch)²`` patches (64 of 4x4 pixels at the defaults),
-    each mapped to a ``dim``-vector by a strided ``nn.Conv2d`` (kernel = stride = patch: one linear
-    map per patch). ``positions`` adds where each patch was: ``"learned"`` (one trained vector per
-    patch, as in ViT), ``"sinusoidal"`` (``sinusoidal_encoding`` over the patch index, fixed) or
-    ``None`` (nothing: the model then sees a bag of patches and cannot tell a shuffled image from
-    the original). ``depth`` pre-norm ``EncoderBlock``s follow, then a LayerNorm, the **mean of
-    the tokens** (no class token) and one linear layer.
-
-    141,898 parameters at the defaults with learned positions (137,802 with sinusoidal or none),
-    close to notebook 03's ImprovedNet (148,538). ``attention_maps(images)`` returns every block's weights.
-
+    """A Vision Transformer (Dosovitskiy et al. 2021) small enough for CIFAR-10 on a CPU: patches (64 of
+    4x4 pixels) embedded by a strided ``nn.Conv2d``, ``positions`` ``"learned"`` (as in ViT),
+    ``"sinusoidal"`` or ``None`` (a bag of patches), pre-norm ``EncoderBlock``s, the **mean of the
+    tokens** (no class token) and one linear layer; 141,898 parameters at the defaults.
     Introduced in notebook 08.
     """
 
