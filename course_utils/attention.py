@@ -111,6 +111,24 @@ def sinusoidal_encoding(length: int, dim: int) -> torch.Tensor:
     return encoding
 
 
+def add_positions(module: nn.Module, positions: str | None, count: int, dim: int) -> None:
+    """Give ``module`` a ``position`` table ``(count, dim)`` to add to its tokens: ``"learned"`` (a
+    trained vector per position, initialised as in ViT), ``"sinusoidal"`` (``sinusoidal_encoding``,
+    fixed, not saved) or ``None`` (no table: the model sees a bag of tokens).
+
+    Used by notebook 08 through `TinyViT` and `SequenceTagger`.
+    """
+    if positions not in ("learned", "sinusoidal", None):
+        raise ValueError(f"positions must be 'learned', 'sinusoidal' or None, got {positions!r}.")
+    if positions == "learned":
+        module.position = nn.Parameter(torch.zeros(count, dim))
+        nn.init.trunc_normal_(module.position, std=0.02)  # ViT's initialisation
+    elif positions == "sinusoidal":
+        module.register_buffer("position", sinusoidal_encoding(count, dim), persistent=False)
+    else:
+        module.position = None
+
+
 def band_mask(length: int, window: int) -> torch.Tensor:
     """``(length, length)`` boolean mask, True where ``|i - j| <= window``: each position sees its
     ``window`` neighbours on either side (fewer at the ends).
@@ -196,18 +214,10 @@ class TinyViT(nn.Module):
         super().__init__()
         if image_size % patch:
             raise ValueError(f"image_size must be a multiple of patch, got {image_size} and {patch}.")
-        if positions not in ("learned", "sinusoidal", None):
-            raise ValueError(f"positions must be 'learned', 'sinusoidal' or None, got {positions!r}.")
         self.patch, self.positions = patch, positions
         self.num_patches = (image_size // patch) ** 2
         self.patch_embed = nn.Conv2d(in_channels, dim, kernel_size=patch, stride=patch)
-        if positions == "learned":
-            self.position = nn.Parameter(torch.zeros(self.num_patches, dim))
-            nn.init.trunc_normal_(self.position, std=0.02)  # ViT's initialisation
-        elif positions == "sinusoidal":
-            self.register_buffer("position", sinusoidal_encoding(self.num_patches, dim), persistent=False)
-        else:
-            self.position = None
+        add_positions(self, positions, self.num_patches, dim)
         self.blocks = nn.ModuleList(EncoderBlock(dim, heads, mlp_ratio) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, classes)
@@ -374,16 +384,8 @@ class SequenceTagger(nn.Module):
         self, vocab: int, length: int, dim: int = 64, depth: int = 2, heads: int = 4, positions: str | None = "learned"
     ):
         super().__init__()
-        if positions not in ("learned", "sinusoidal", None):
-            raise ValueError(f"positions must be 'learned', 'sinusoidal' or None, got {positions!r}.")
         self.embed = nn.Embedding(vocab, dim)
-        if positions == "learned":
-            self.position = nn.Parameter(torch.zeros(length, dim))
-            nn.init.trunc_normal_(self.position, std=0.02)
-        elif positions == "sinusoidal":
-            self.register_buffer("position", sinusoidal_encoding(length, dim), persistent=False)
-        else:
-            self.position = None
+        add_positions(self, positions, length, dim)
         self.blocks = nn.ModuleList(EncoderBlock(dim, heads) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, vocab)

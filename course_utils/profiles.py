@@ -51,6 +51,10 @@ _OPTIM = dict(
     **_EVAL,
 )
 
+# 08: every model trains with Adam at lr, 128 images (or sequences) a step; the reversal task's
+# sequences are 8 tokens from a vocabulary of 10 at every profile.
+_ATTENTION = dict(lr=1e-3, batch_size=128, val_fraction=0.1, reverse_length=8, reverse_vocab=10, **_EVAL)
+
 # 07: notebook 04's recipe (SGD, Nesterov momentum, weight decay, one-cycle) for every network.
 _RESNETS = _CIFAR_VGG
 
@@ -262,53 +266,39 @@ NOTEBOOK_PROFILES: dict[str, dict[str, dict]] = {
     # vit_images_seen is the same for both shares, so the small share trains for more epochs.
     "08_attention_and_lstm": {
         "smoke": dict(
-            lr=1e-3,
-            batch_size=128,
             epochs=1,
             rows_hidden=64,
             train_limit=10_000,
             vit_train_limit=2_000,
             vit_small_images=400,
             vit_images_seen=3_600,
-            val_fraction=0.1,
             test_limit=1_000,
             reverse_steps=300,
-            reverse_length=8,
-            reverse_vocab=10,
-            **_EVAL,
+            **_ATTENTION,
         ),
         "cpu": dict(
-            lr=1e-3,
-            batch_size=128,
             epochs=3,
             rows_hidden=64,
             train_limit=None,
             vit_train_limit=25_000,
             vit_small_images=2_500,
             vit_images_seen=67_500,
-            val_fraction=0.1,
             test_limit=None,
             reverse_steps=1_000,
-            reverse_length=8,
-            reverse_vocab=10,
-            **_EVAL,
+            **_ATTENTION,
         ),
-        # full (a GPU, not measured yet): all 45,000 training images as the large share, ten times as many seen.
+        # full (a GPU, not measured yet): all 45,000 training images as the large share, 10 epochs of it
+        # (90 of the small share).
         "full": dict(
-            lr=1e-3,
-            batch_size=128,
             epochs=10,
             rows_hidden=128,
             train_limit=None,
             vit_train_limit=None,
             vit_small_images=5_000,
             vit_images_seen=450_000,
-            val_fraction=0.1,
             test_limit=None,
             reverse_steps=3_000,
-            reverse_length=8,
-            reverse_vocab=10,
-            **_EVAL,
+            **_ATTENTION,
         ),
     },
 }
