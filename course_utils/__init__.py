@@ -1,9 +1,16 @@
 """Helpers for the PyTorch image-classification course: models, data, training, plots.
 
-Where things are: ``training`` (the loop: train_one_epoch, evaluate, fit), ``inference``
-(predict), ``models``, ``loaders`` and ``data`` (the registry), ``plots``, ``metrics``,
-``runtime`` (device, seed, profiles), ``recipes`` and ``timing`` (what two lessons share), and
-one module of recipes per lesson (``mnist``, ``cifar``, ``coffee_data`` and ``coffee_train``).
+Where things are (every module, by job; tests/test_catalogue.py checks that this list is whole):
+
+- training: ``training`` (train_one_epoch, evaluate, fit), ``speed`` (mixed precision on a GPU),
+  ``checkpoints`` (the chosen weights and the resume state), ``recipes`` (what two lessons share),
+  ``inference`` (predict), ``timing`` and ``memory`` (seconds per step, memory per run);
+- models: ``models``, and per lesson ``resnets`` (07), ``attention``, ``reversal``, ``recurrent`` (08);
+- data: ``data`` (the registry), ``loaders``, ``images``, ``prepare`` (``make data``);
+- one module of recipes per lesson: ``mnist``, ``cifar``, ``coffee_data``, ``coffee_train``, ``optimizers``;
+- notebooks: ``runtime`` (device, seed, settings), ``profiles``, ``catalogue`` (one entry per
+  notebook), ``notebook`` (cell helpers), ``plots``, ``metrics``, ``paths``;
+- commands: ``course`` (``make course``), ``bench`` (the data-path benchmark).
 """
 
 from .checkpoints import load_checkpoint

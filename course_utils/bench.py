@@ -7,7 +7,7 @@ For each case, in one process, the same model (same initial weights) trains for 
 of steps on the same data, after 20 untimed warm-up steps each: (a) the way course material
 usually writes it (torchvision dataset, per-image transforms, DataLoader, ``loss.item()`` every
 batch); (b) with ``TensorLoader`` and the loop ``fit`` runs on that device (uint8 tensors on the
-device, batch-wise normalise/augment; on a GPU also mixed precision and one sync per epoch).
+device, batch-wise normalise/augment; one sync per epoch; on a GPU also mixed precision).
 The two loops take turns for ``rounds`` rounds, each starting from the same initial weights,
 because a shared 2-core machine can run the same loop twice as fast in one minute as in the
 next: the median round of each loop is printed (images per second), their ratio b/a, and the
@@ -34,7 +34,7 @@ from . import data, loaders
 from .models import CNN, CifarVGG, Net
 from .optimizers import make_optimizer
 from .runtime import pick_device, seed_everything
-from .speed import train_one_epoch_fast
+from .speed import precision_for
 from .training import train_one_epoch
 
 CASES = {  # name: (dataset, model factory, loss, mean, std, augment, batch size)
@@ -88,13 +88,12 @@ def plain_loop(model, loader, steps: int, loss_fn, device, warmup: int = 0) -> f
 
 def fast_loop(model, loader, warmup_loader, loss_fn, device) -> float:
     """The course's loop over its tensor loader, as ``fit`` runs it on ``device``
-    (``train_one_epoch`` on a CPU, ``speed.train_one_epoch_fast`` on a GPU); one pass over
-    ``warmup_loader`` is not timed."""
+    (``train_one_epoch``, in mixed precision on a GPU); one pass over ``warmup_loader`` is not timed."""
     optimizer = make_optimizer("momentum", model.parameters(), lr=0.01)
-    run_epoch = train_one_epoch_fast if device.type == "cuda" else train_one_epoch
-    run_epoch(model, warmup_loader, optimizer, loss_fn, device)
+    precision = precision_for(device)
+    train_one_epoch(model, warmup_loader, optimizer, loss_fn, device, precision=precision)
     start = time.perf_counter()
-    run_epoch(model, loader, optimizer, loss_fn, device)
+    train_one_epoch(model, loader, optimizer, loss_fn, device, precision=precision)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return len(loader) * loader.batch_size / (time.perf_counter() - start)

@@ -8,7 +8,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import timing
-from .checkpoints import save_best
 from .training import History, fit
 
 
@@ -57,11 +56,9 @@ def train_coffee_vgg16(
     on_epoch_end=None,
 ) -> History:
     """Notebook 05's recipe: Adam at ``lr``, cross-entropy, ``epochs`` epochs with ``fit``; the
-    epoch with the best *validation* accuracy is kept (and saved at ``checkpoint_path``, then
-    ``on_epoch_end`` runs)."""
+    epoch with the best *validation* accuracy is kept (and saved at ``checkpoint_path`` as soon as
+    it is chosen); ``on_epoch_end`` runs after every epoch."""
     optimizer = make_adam(model, lr)
-    if checkpoint_path is not None:
-        on_epoch_end = save_best(checkpoint_path, then=on_epoch_end)
     return fit(
         model,
         train_loader,
@@ -71,6 +68,7 @@ def train_coffee_vgg16(
         loss_fn=F.cross_entropy,
         device=device,
         on_epoch_end=on_epoch_end,
+        checkpoint=checkpoint_path,
     )
 
 

@@ -1,9 +1,10 @@
 """The training loop of every notebook: one epoch, one evaluation, and ``fit`` around them.
 
 Notebook 01 writes ``train_one_epoch`` and ``evaluate`` by hand and then shows that this module
-is the same loop, packaged (a test holds the two equal). Notebook 03 shows ``fit``. What exists
-only for speed on a GPU lives in ``speed.py``; writing the chosen weights to disk in ``checkpoints.py``
-(``save_best``); resuming an interrupted run in ``resume.py`` (``fit_resumable``).
+is the same loop, packaged (a test holds the two equal on the CPU). Notebook 03 shows ``fit``,
+notebook 07 its checkpoints and ``resume``. The same loop runs on every device: on a CUDA GPU
+``fit`` turns on mixed precision (``speed.precision_for``); on a CPU or MPS it trains in float32,
+where the autocast and the gradient scaler do nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import copy
 import os
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -25,7 +25,7 @@ with warnings.catch_warnings():  # its note that notebook mode is "experimental"
     # random seed from a DataLoader and so changes the shuffling of the run.
     from tqdm.autonotebook import tqdm
 
-from . import speed
+from . import checkpoints, speed
 
 
 def show_progress() -> bool:
@@ -34,29 +34,46 @@ def show_progress() -> bool:
     return os.environ.get("COURSE_PROGRESS", "1") != "0"
 
 
-def train_one_epoch(model: nn.Module, loader, optimizer, loss_fn=F.cross_entropy, device="cpu", scheduler=None):
+def train_one_epoch(
+    model: nn.Module,
+    loader,
+    optimizer,
+    loss_fn=F.cross_entropy,
+    device="cpu",
+    scheduler=None,
+    precision: str = "float32",
+    scaler=None,
+):
     """One pass over ``loader``: return (mean loss, accuracy, the loss of every batch).
 
-    The same lines as notebook 01's hand-written loop. ``scheduler``, if given, steps after every
-    batch (OneCycleLR and friends).
+    Notebook 01's hand-written loop, plus ``device``; ``scheduler``, stepped after every batch
+    (OneCycleLR and friends); ``precision`` "bfloat16" or "float16" for mixed precision, float16
+    with ``scaler``, a ``torch.amp.GradScaler`` (``fit`` passes both on a GPU); and sums kept on
+    the device, read once at the end instead of once a batch.
     """
+    device = torch.device(device)
+    if scaler is None:  # float16 gradients underflow without one; disabled, it changes nothing
+        scaler = torch.amp.GradScaler(device.type, enabled=precision == "float16")
     model.train()  # Dropout drops and BatchNorm uses batch statistics
-    total_loss, correct, seen, batch_losses = 0.0, 0, 0, []
+    # float64 adds exactly what 01's Python floats add; MPS has no float64
+    total_loss = torch.zeros((), dtype=torch.float32 if device.type == "mps" else torch.float64, device=device)
+    correct, seen, batch_losses = torch.zeros((), dtype=torch.long, device=device), 0, []
     for x, y in tqdm(loader, leave=False, disable=not show_progress()):
         x, y = x.to(device), y.to(device)
         optimizer.zero_grad()  # gradients add up across backward() calls: clear last batch's
-        out = model(x)
-        loss = loss_fn(out, y)
-        loss.backward()
-        optimizer.step()
+        with torch.autocast(device.type, dtype=getattr(torch, precision), enabled=precision != "float32"):
+            out = model(x)
+            loss = loss_fn(out, y)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)  # optimizer.step(), skipped when a float16 gradient overflowed
+        scaler.update()
         if scheduler is not None:
             scheduler.step()
-        batch_loss = loss.item()
-        batch_losses.append(batch_loss)
-        total_loss += batch_loss * len(y)
-        correct += (out.argmax(1) == y).sum().item()
+        batch_losses.append(loss.detach())
+        total_loss += batch_losses[-1].to(total_loss.dtype) * len(y)
+        correct += (out.argmax(1) == y).sum()
         seen += len(y)
-    return total_loss / seen, correct / seen, batch_losses
+    return total_loss.item() / seen, correct.item() / seen, torch.stack(batch_losses).float().tolist()
 
 
 def outputs(model: nn.Module, loader, device="cpu", flip: bool = False):
@@ -141,23 +158,14 @@ class History:
         return f"kept the weights of epoch {self.best_epoch} (best validation accuracy {self.best_val_acc:.4f})"
 
 
-def check_fit_arguments(epochs: int, scheduler_per: str) -> None:
+def check_fit_arguments(epochs: int, scheduler_per: str, checkpoint, resume: bool) -> None:
     """Fail before any training on the mistakes that would otherwise fail (or do nothing) late."""
     if scheduler_per not in ("batch", "epoch"):
         raise ValueError(f"scheduler_per must be 'batch' or 'epoch', got {scheduler_per!r}.")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
-
-
-def epoch_trainer(model: nn.Module, device) -> Callable:
-    """Move ``model`` to ``device`` and return the function that trains it for one epoch there:
-    ``train_one_epoch`` above, or on CUDA ``speed.train_one_epoch_fast`` (mixed precision,
-    channels_last) after ``speed.prepare_model``."""
-    model.to(device)
-    if torch.device(device).type != "cuda":
-        return train_one_epoch
-    speed.prepare_model(model)
-    return speed.train_one_epoch_fast
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=<path>: the file the run saves its state next to.")
 
 
 def fit(
@@ -174,6 +182,9 @@ def fit(
     patience: int | None = None,
     log=print,
     on_epoch_end=None,
+    checkpoint=None,
+    resume: bool = False,
+    channels_last: bool = False,
 ) -> History:
     """Train for ``epochs``, evaluate on ``val_loader`` after each, keep the best model by
     *validation* accuracy, and return the History. The test split plays no part here: score it
@@ -183,21 +194,40 @@ def fit(
       ``val_loader=None``: no choice, the last epoch stays.
     - ``patience``: stop when validation accuracy has not improved for that many epochs.
     - ``scheduler`` steps after every batch (``scheduler_per="batch"``) or epoch (``"epoch"``).
-    - ``on_epoch_end(epoch, model, history)`` runs after each epoch, for anything beyond the
-      lesson (``checkpoints.save_best`` writes the chosen weights to disk with it);
-      ``resume.fit_resumable`` is this loop made resumable.
-    - On a CUDA device the epoch runs through ``speed.train_one_epoch_fast`` (mixed precision,
-      channels_last); on a CPU it is ``train_one_epoch`` above.
+    - ``on_epoch_end(epoch, model, history)`` runs after each epoch, for anything beyond the lesson.
+    - ``checkpoint``, a path: each epoch validation chooses is written there when it is chosen
+      (``checkpoints.load_checkpoint`` reads it back). ``resume=True`` also writes everything the
+      next epoch depends on after every epoch (``checkpoints.last_state_path``) and, when that file
+      exists, continues from it. Without ``resume=True`` a run starts afresh.
+    - ``channels_last=True`` stores convolution weights NHWC first (faster convolutions on tensor
+      cores and on many CPUs); no other setting changes the model's memory layout.
+    - On a CUDA GPU the epochs run in mixed precision (``speed.precision_for``).
 
-    Introduced in notebook 01; notebook 03 shows its source.
+    Introduced in notebook 01; notebook 03 shows its source, notebook 07 resumes with it.
     """
-    check_fit_arguments(epochs, scheduler_per)
-    run_epoch = epoch_trainer(model, device)
+    check_fit_arguments(epochs, scheduler_per, checkpoint, resume)
+    device = torch.device(device)
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    precision = speed.precision_for(device)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "float16")
     per_batch = scheduler if scheduler_per == "batch" else None
     history, best_state = History(), None
-    for epoch in range(1, epochs + 1):
+    if resume and checkpoints.last_state_path(checkpoint).exists():
+        saved, best_state = checkpoints.load_state(checkpoint, model, optimizer, scheduler, scaler, device)
+        history = History(**saved)
+        log(f"resumed from {checkpoints.last_state_path(checkpoint).name} after epoch {history.epoch[-1]}")
+    first = epochs + 1 if history.stopped_early else len(history.epoch) + 1  # a run patience ended stays ended
+    for epoch in range(first, epochs + 1):
         lr, start = optimizer.param_groups[0]["lr"], time.perf_counter()
-        train_loss, train_acc, batch_losses = run_epoch(model, train_loader, optimizer, loss_fn, device, per_batch)
+        try:
+            train_loss, train_acc, batch_losses = train_one_epoch(
+                model, train_loader, optimizer, loss_fn, device, per_batch, precision, scaler
+            )
+        except torch.OutOfMemoryError as error:  # the advice first, the original message kept
+            batch = getattr(train_loader, "batch_size", "?")
+            raise torch.OutOfMemoryError(speed.OUT_OF_MEMORY_ADVICE.format(batch=batch) + f"\n{error}") from error
         if scheduler is not None and scheduler_per == "epoch":
             scheduler.step()
         history.add_epoch(epoch, lr, train_loss, train_acc, batch_losses, time.perf_counter() - start)
@@ -208,11 +238,15 @@ def fit(
             if val_acc > history.best_val_acc:  # strictly better: a tie keeps the earlier epoch
                 history.best_epoch, history.best_val_acc = epoch, val_acc
                 best_state = copy.deepcopy(model.state_dict())
+                if checkpoint is not None:
+                    checkpoints.save_chosen(checkpoint, best_state, epoch, val_acc)
         log(history.epoch_line(epochs))
         if on_epoch_end is not None:
             on_epoch_end(epoch, model, history)
-        if out_of_patience(history, patience, epochs):
-            history.stopped_early = True
+        history.stopped_early = out_of_patience(history, patience, epochs)
+        if resume:
+            checkpoints.save_state(checkpoint, model, optimizer, scheduler, scaler, history.as_dict())
+        if history.stopped_early:
             log(f"stopped early: no better validation accuracy for {patience} epochs")
             break
     if best_state is None:  # no validation loader: nothing was chosen

@@ -219,7 +219,7 @@ def test_copy_to_multihead_is_a_multihead_attention():
 def test_equivariant_reversal_bound_matches_enumeration():
     import itertools
 
-    from course_utils.attention import equivariant_reversal_bound
+    from course_utils.reversal import equivariant_reversal_bound
 
     # length 2: the bag less a position's own token is exactly its mirror, so no position is needed
     assert equivariant_reversal_bound(2, 10, samples=1_000) == 1.0
@@ -235,7 +235,7 @@ def test_equivariant_reversal_bound_matches_enumeration():
 
 
 def test_sequence_tagger_without_positions_is_permutation_equivariant():
-    from course_utils.attention import SequenceTagger, reversal_batch
+    from course_utils.reversal import SequenceTagger, reversal_batch
 
     torch.manual_seed(0)
     model = SequenceTagger(10, 8, positions=None).eval()

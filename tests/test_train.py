@@ -1,5 +1,5 @@
-"""The training loop: a step lowers the loss, fit keeps the best model by *validation* accuracy,
-runs repeat with the same seed, and an interrupted run resumes to the same result."""
+"""The training loop: fit keeps the best model by *validation* accuracy, runs repeat with the same
+seed, an interrupted run resumes to the same result, and the mixed-precision paths run."""
 
 import json
 import re
@@ -8,13 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import data, fit, load_checkpoint, loaders, seed_everything, train_one_epoch, write_metrics
-from course_utils.checkpoints import save_best
+from course_utils import count_params, data, fit, load_checkpoint, loaders, seed_everything, train_one_epoch, write_metrics
+from course_utils.checkpoints import last_state_path
 from course_utils.metrics import confusion_matrix, per_class_accuracy, points
 from course_utils.models import CNN
-from course_utils.resume import fit_resumable, last_state_path
 from course_utils.runtime import setup
-from course_utils.speed import precision_for, precision_for_capability, train_one_epoch_fast
+from course_utils.speed import precision_for, precision_for_capability
 from course_utils.training import evaluate, outputs
 
 
@@ -29,20 +28,6 @@ def mnist_small(mirror):
         return loaders.TensorLoader(split, 64, data.MNIST_MEAN, data.MNIST_STD, shuffle=shuffle)
 
     return make(full.subset(train_idx), True), make(full.subset(val_idx), False), make(test, False)
-
-
-def test_training_steps_lower_the_loss(mnist_small):
-    train, _, _ = mnist_small
-    seed_everything(0)
-    model = CNN()
-    x, y = next(iter(train))
-    before = F.nll_loss(model(x), y).item()
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.5)
-    for _ in range(5):
-        opt.zero_grad()
-        F.nll_loss(model(x), y).backward()
-        opt.step()
-    assert F.nll_loss(model(x), y).item() < before
 
 
 def test_train_one_epoch_returns_mean_loss_accuracy_and_batch_losses(mnist_small):
@@ -68,37 +53,46 @@ def test_evaluate_and_outputs_agree(mnist_small):
     assert not model.training  # evaluation leaves the model in eval mode
 
 
-def _fit(parts, epochs, path=None, lrs=(0.05, 0.05, 0.05), resumable=False, patience=None, log=None, then=None):
-    """``fit`` (saving the chosen weights at ``path`` when given) or ``fit_resumable`` with an
-    epoch-wise learning-rate schedule; ``log`` collects the printed lines."""
+def _fit(parts, epochs, path=None, lrs=(0.05, 0.05, 0.05), resume=False, patience=None, log=None, on_epoch_end=None):
+    """``fit`` with an epoch-wise learning-rate schedule, saving at ``path`` when given; ``log``
+    collects the printed lines."""
     seed_everything(0)
     model = CNN()
     opt = torch.optim.SGD(model.parameters(), lr=1.0, momentum=0.5)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: lrs[min(e, len(lrs) - 1)])
     train, val, _ = parts
-    args = dict(loss_fn=F.nll_loss, scheduler=sched, scheduler_per="epoch", patience=patience)
-    args["log"] = log.append if log is not None else lambda *_: None
-    if resumable:
-        h = fit_resumable(model, train, val, opt, epochs, checkpoint_path=path, **args)
-    else:
-        hook = save_best(path, then=then) if path is not None else then
-        h = fit(model, train, val, opt, epochs, on_epoch_end=hook, **args)
+    h = fit(
+        model,
+        train,
+        val,
+        opt,
+        epochs,
+        loss_fn=F.nll_loss,
+        scheduler=sched,
+        scheduler_per="epoch",
+        patience=patience,
+        log=log.append if log is not None else lambda *_: None,
+        on_epoch_end=on_epoch_end,
+        checkpoint=path,
+        resume=resume,
+    )
     return model, h
 
 
 def test_fit_keeps_the_best_model_by_validation_never_a_worse_one(mnist_small, tmp_path):
     path = tmp_path / "best.pt"
-    after_save = []
+    ended = []
     # Epoch 2 runs at a learning rate that wrecks the model: its weights must not replace epoch 1's.
-    model, h = _fit(mnist_small, 3, path, lrs=(0.05, 40.0, 40.0), then=lambda epoch, *_: after_save.append(epoch))
+    model, h = _fit(mnist_small, 3, path, lrs=(0.05, 40.0, 40.0), on_epoch_end=lambda epoch, *_: ended.append(epoch))
     assert len(h.val_acc) == 3 and h.lr == pytest.approx([0.05, 40.0, 40.0])
-    assert after_save == [1, 2, 3]  # save_best hands every epoch on to the hook it wraps
+    assert ended == [1, 2, 3]
     assert h.val_acc[1] < h.val_acc[0]
     best = max(range(3), key=lambda i: h.val_acc[i])
     meta = load_checkpoint(CNN(), path)
     assert meta["epoch"] == h.best_epoch == best + 1
     assert meta["val_acc"] == h.best_val_acc == max(h.val_acc)
     assert not list(tmp_path.glob("*.tmp"))  # no half-written file is left behind
+    assert not last_state_path(path).exists()  # no resume state without resume=True
     # fit leaves the chosen weights in the model: re-evaluating them gives the recorded accuracy
     assert evaluate(model, mnist_small[1], F.nll_loss)[1] == h.best_val_acc
 
@@ -150,48 +144,45 @@ def test_same_seed_same_history(mnist_small):
     assert a.val_acc == b.val_acc and a.batch_loss == b.batch_loss
 
 
-def _without_seconds(lines):
-    return [re.sub(r"  [0-9.]+s$", "", line) for line in lines]
-
-
-@pytest.mark.parametrize("patience", [None, 1], ids=["all epochs", "stopped early"])
-def test_an_uninterrupted_resumable_run_is_fits_run(mnist_small, tmp_path, patience):
-    """fit_resumable repeats fit's loop: without an interruption it must train, choose, stop and
-    print exactly as fit does, and leave the same weights and the same best checkpoint."""
-    runs = {}
-    for resumable in (False, True):
-        lines = []
-        path = tmp_path / f"{resumable}.pt"
-        model, h = _fit(mnist_small, 3, path, (0.05, 40.0, 40.0), resumable, patience, lines)
-        runs[resumable] = (model, h, lines, load_checkpoint(CNN(), path))
-    (model_a, a, lines_a, saved_a), (model_b, b, lines_b, saved_b) = runs[False], runs[True]
-    a.seconds = b.seconds = []
-    assert a == b and a.stopped_early == (patience is not None)
-    assert _without_seconds(lines_a) == _without_seconds(lines_b)
-    assert saved_a == saved_b == {"epoch": a.best_epoch, "val_acc": a.best_val_acc}
-    assert all(torch.equal(p, q) for p, q in zip(model_a.state_dict().values(), model_b.state_dict().values()))
-
-
 def test_a_resumed_run_that_patience_ended_stays_ended(mnist_small, tmp_path):
     path = tmp_path / "stopped.pt"
-    _, first = _fit(mnist_small, 3, path, (0.05, 40.0, 40.0), resumable=True, patience=1)
+    _, first = _fit(mnist_small, 3, path, (0.05, 40.0, 40.0), resume=True, patience=1)
     assert first.stopped_early and first.epoch == [1, 2]
     lines = []
-    _, again = _fit(mnist_small, 3, path, (0.05, 40.0, 40.0), resumable=True, patience=1, log=lines)
+    _, again = _fit(mnist_small, 3, path, (0.05, 40.0, 40.0), resume=True, patience=1, log=lines)
     assert again.epoch == [1, 2] and again.stopped_early and again.best_epoch == first.best_epoch
     assert not [line for line in lines if line.startswith("epoch ")]  # nothing trained again
 
 
 def test_resume_continues_to_the_same_result(mnist_small, tmp_path):
-    full_model, full = _fit(mnist_small, 3, tmp_path / "a.pt", resumable=True)
-    _fit(mnist_small, 2, tmp_path / "b.pt", resumable=True)  # "interrupted" after two epochs
-    assert last_state_path(tmp_path / "b.pt").exists()
-    resumed_model, resumed = _fit(mnist_small, 3, tmp_path / "b.pt", resumable=True)
-    assert resumed.epoch == [1, 2, 3]
-    assert resumed.val_acc == full.val_acc and resumed.train_loss == full.train_loss
-    assert resumed.best_epoch == full.best_epoch
-    for p, q in zip(full_model.parameters(), resumed_model.parameters()):
+    """A run interrupted after epoch 1 and resumed in a fresh model and optimizer ends with the
+    uninterrupted run's history, weights and momenta; the state loads with weights_only=True."""
+    lrs = (0.05, 0.02, 0.01)
+    full_model, full = _fit(mnist_small, 3, tmp_path / "a.pt", lrs, resume=True)
+    _fit(mnist_small, 1, tmp_path / "b.pt", lrs, resume=True)  # "interrupted" after one epoch
+    lines = []
+    resumed_model, resumed = _fit(mnist_small, 3, tmp_path / "b.pt", lrs, resume=True, log=lines)
+    assert lines[0] == "resumed from b.last.pt after epoch 1"
+    assert [line.split("  ")[0] for line in lines[1:3]] == ["epoch 2/3", "epoch 3/3"]
+    full.seconds = resumed.seconds = []
+    assert resumed == full
+    for p, q in zip(full_model.state_dict().values(), resumed_model.state_dict().values()):
         assert torch.equal(p, q)
+    a, b = (torch.load(last_state_path(tmp_path / name), weights_only=True) for name in ("a.pt", "b.pt"))
+    assert a["scheduler"] == b["scheduler"] and a["scheduler"]["last_epoch"] == 3
+    for key in a["optimizer"]["state"]:
+        assert torch.equal(a["optimizer"]["state"][key]["momentum_buffer"], b["optimizer"]["state"][key]["momentum_buffer"])
+
+
+def test_without_resume_a_run_starts_afresh(mnist_small, tmp_path):
+    """Re-running a training cell repeats the experiment: a saved state is ignored (and not
+    written) unless resume=True is asked for."""
+    path = tmp_path / "c.pt"
+    _, first = _fit(mnist_small, 2, path, resume=True)
+    _, again = _fit(mnist_small, 2, path)
+    assert again.epoch == [1, 2] and again.train_loss == first.train_loss
+    with pytest.raises(ValueError, match="checkpoint"):
+        _fit(mnist_small, 1, None, resume=True)
 
 
 def test_fit_rejects_bad_arguments(mnist_small):
@@ -222,25 +213,6 @@ def test_write_metrics(tmp_path):
         write_metrics(None, {"acc": float("nan")})
 
 
-def test_the_gpu_loop_does_the_same_arithmetic_as_the_core_loop(mnist_small):
-    """speed.train_one_epoch_fast (what fit runs on CUDA) run here on the CPU, where it uses no
-    autocast: the same weights and accuracy as training.train_one_epoch, the same loss up to rounding."""
-    train = mnist_small[0]
-    results = []
-    for epoch_fn in (train_one_epoch, train_one_epoch_fast):
-        seed_everything(0)
-        model = CNN()
-        loss, acc, batch_losses = epoch_fn(
-            model, train, torch.optim.SGD(model.parameters(), lr=0.05), F.nll_loss, torch.device("cpu")
-        )
-        results.append((loss, acc, batch_losses, [p.detach().clone() for p in model.parameters()]))
-    (loss_a, acc_a, batches_a, weights_a), (loss_b, acc_b, batches_b, weights_b) = results
-    assert acc_a == acc_b and loss_a == pytest.approx(loss_b, rel=1e-6)
-    assert batches_a == pytest.approx(batches_b, rel=1e-6)
-    assert all(torch.equal(p, q) for p, q in zip(weights_a, weights_b))
-    assert precision_for("cpu") == "float32"
-
-
 @pytest.mark.parametrize(
     "capability, expected",
     [
@@ -265,27 +237,30 @@ def test_precision_on_cpu_and_mps_is_float32_and_the_settings_print_it(capsys):
     assert "precision" in capsys.readouterr().out
 
 
-def test_the_autocast_branch_runs_on_a_cpu_in_bfloat16(mnist_small):
-    """The mixed-precision branch of the GPU loop, executed with CPU autocast: the convolutions run in
-    bf16, the epoch trains (loss finite, weights move) and lands near the float32 epoch's accuracy."""
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_the_mixed_precision_paths_run_on_a_cpu(mnist_small, precision):
+    """What a GPU runs, with CPU autocast: the convolutions run in ``precision`` (float16 with the
+    gradient scaler), the epoch trains (loss finite, weights move) and lands near float32's accuracy."""
     train = mnist_small[0]
     seen_dtypes = set()
     results = {}
-    for precision in ("float32", "bfloat16"):
+    for dtype in ("float32", precision):
         seed_everything(0)
         model = CNN()
-        hook = model.conv1.register_forward_hook(lambda _m, _i, out, p=precision: seen_dtypes.add((p, out.dtype)))
+        hook = model.conv1.register_forward_hook(lambda _m, _i, out, p=dtype: seen_dtypes.add((p, out.dtype)))
         before = [p.detach().clone() for p in model.parameters()]
-        loss, acc, batch_losses = train_one_epoch_fast(
-            model, train, torch.optim.SGD(model.parameters(), lr=0.05), F.nll_loss, "cpu", precision=precision
-        )
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+        scaler = torch.amp.GradScaler("cpu", enabled=dtype == "float16")
+        loss, acc, batch_losses = train_one_epoch(model, train, optimizer, F.nll_loss, "cpu", None, dtype, scaler)
         hook.remove()
         assert all(torch.isfinite(torch.tensor(batch_losses)))
         assert any(not torch.equal(p, q) for p, q in zip(before, model.parameters()))
-        results[precision] = acc
-    assert ("bfloat16", torch.bfloat16) in seen_dtypes and ("float32", torch.float32) in seen_dtypes
-    # bf16 keeps 8 bits of mantissa: the same epoch, a slightly different path (measured: within 1 point)
-    assert results["bfloat16"] == pytest.approx(results["float32"], abs=0.05)
+        results[dtype] = acc
+        if dtype == "float16":
+            assert scaler.get_scale() > 1  # the scaler ran: its scale started at 65,536 and stays large
+    assert (precision, getattr(torch, precision)) in seen_dtypes and ("float32", torch.float32) in seen_dtypes
+    # 8 (bf16) or 11 (fp16) bits of mantissa: the same epoch, a slightly different path (measured: within 1 point)
+    assert results[precision] == pytest.approx(results["float32"], abs=0.05)
 
 
 def test_out_of_memory_names_what_to_lower(mnist_small):
@@ -299,18 +274,18 @@ def test_out_of_memory_names_what_to_lower(mnist_small):
 
     model = Hungry()
     with pytest.raises(torch.OutOfMemoryError, match=r"lower `batch_size`.*`image_size`") as caught:
-        train_one_epoch_fast(model, mnist_small[0], torch.optim.SGD(model.parameters(), lr=0.1), F.nll_loss, "cpu")
-    assert "batches of 64 images of 28x28 pixels" in str(caught.value)
+        fit(model, mnist_small[0], None, torch.optim.SGD(model.parameters(), lr=0.1), 1, loss_fn=F.nll_loss)
+    assert "batches of 64 images" in str(caught.value)
     assert "Tried to allocate 2.00 GiB" in str(caught.value)  # the original message is kept
 
 
 def test_training_memory_counts_weights_adam_state_and_activations():
     from course_utils.memory import training_memory
 
-    model = CNN()  # 6,422 float32 parameters
+    model = CNN()
     small = training_memory(model, image_size=28, batch_size=1, in_channels=1)
-    assert small["weights"] == small["gradients"] == 6_422 * 4
-    assert small["optimizer state"] == 2 * 6_422 * 4
+    assert small["weights"] == small["gradients"] == count_params(model) * 4  # float32
+    assert small["optimizer state"] == 2 * count_params(model) * 4
     # activations grow linearly with the batch; the total adds the parts up
     big = training_memory(model, image_size=28, batch_size=64, in_channels=1)
     assert big["activations"] == 64 * small["activations"] > 0
