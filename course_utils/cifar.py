@@ -61,7 +61,14 @@ def train_cifar_adam(
     validation accuracy is kept. ``channels_last=True``: see ``fit``."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     return fit(
-        model, train_loader, val_loader, optimizer, epochs, device=device, patience=patience, channels_last=channels_last
+        model,
+        train_loader,
+        val_loader,
+        optimizer,
+        epochs,
+        device=device,
+        patience=patience,
+        channels_last=channels_last,
     )
 
 

@@ -35,21 +35,13 @@ def show_progress() -> bool:
 
 
 def train_one_epoch(
-    model: nn.Module,
-    loader,
-    optimizer,
-    loss_fn=F.cross_entropy,
-    device="cpu",
-    scheduler=None,
-    precision: str = "float32",
-    scaler=None,
+    model, loader, optimizer, loss_fn=F.cross_entropy, device="cpu", scheduler=None, precision="float32", scaler=None
 ):
     """One pass over ``loader``: return (mean loss, accuracy, the loss of every batch).
 
-    Notebook 01's hand-written loop, plus ``device``; ``scheduler``, stepped after every batch
-    (OneCycleLR and friends); ``precision`` "bfloat16" or "float16" for mixed precision, float16
-    with ``scaler``, a ``torch.amp.GradScaler`` (``fit`` passes both on a GPU); and sums kept on
-    the device, read once at the end instead of once a batch.
+    Notebook 01's hand-written loop, plus: ``scheduler``, stepped after every batch (OneCycleLR);
+    ``precision`` "bfloat16" or "float16" for mixed precision, with ``scaler`` (a GradScaler) for
+    float16 (``fit`` passes both on a GPU); sums kept on the device and read once, at the end.
     """
     device = torch.device(device)
     if scaler is None:  # float16 gradients underflow without one; disabled, it changes nothing

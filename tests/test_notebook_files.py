@@ -27,8 +27,8 @@ CONTRACT = {
     "test_limit",
 }
 # Calls whose third argument (or val_loader=) is the loader that chooses the model.
-SELECTING = {"fit", "fit_resumable", "train_cifar_adam", "train_cifar_vgg", "train_coffee_vgg16"}
-SELECTING_POSITION = {"train_cifar_adam": 2, "train_cifar_vgg": 2, "train_coffee_vgg16": 2}
+SELECTING = {"fit", "train_cifar_adam", "train_sgd_one_cycle", "train_coffee_vgg16"}
+SELECTING_POSITION = {"train_cifar_adam": 2, "train_sgd_one_cycle": 2, "train_coffee_vgg16": 2}
 
 
 def _read(path):

@@ -2,13 +2,21 @@
 seed, an interrupted run resumes to the same result, and the mixed-precision paths run."""
 
 import json
-import re
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import count_params, data, fit, load_checkpoint, loaders, seed_everything, train_one_epoch, write_metrics
+from course_utils import (
+    count_params,
+    data,
+    fit,
+    load_checkpoint,
+    loaders,
+    seed_everything,
+    train_one_epoch,
+    write_metrics,
+)
 from course_utils.checkpoints import last_state_path
 from course_utils.metrics import confusion_matrix, per_class_accuracy, points
 from course_utils.models import CNN
@@ -171,7 +179,9 @@ def test_resume_continues_to_the_same_result(mnist_small, tmp_path):
     a, b = (torch.load(last_state_path(tmp_path / name), weights_only=True) for name in ("a.pt", "b.pt"))
     assert a["scheduler"] == b["scheduler"] and a["scheduler"]["last_epoch"] == 3
     for key in a["optimizer"]["state"]:
-        assert torch.equal(a["optimizer"]["state"][key]["momentum_buffer"], b["optimizer"]["state"][key]["momentum_buffer"])
+        assert torch.equal(
+            a["optimizer"]["state"][key]["momentum_buffer"], b["optimizer"]["state"][key]["momentum_buffer"]
+        )
 
 
 def test_without_resume_a_run_starts_afresh(mnist_small, tmp_path):
