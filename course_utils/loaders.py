@@ -41,8 +41,10 @@ def _mnist_dataset(train: bool, root, transform=None) -> datasets.MNIST:
     return datasets.MNIST(root, train=train, download=True, transform=transform)
 
 
-def _cifar_dataset(train: bool, root, transform=None) -> tuple[Dataset, str]:
-    where = data.ensure_cifar10(root)
+def _cifar_dataset(train: bool, root, transform=None, where=None) -> tuple[Dataset, str]:
+    """torchvision's CIFAR-10 dataset at ``where`` (``data.ensure_cifar10(root)`` when None: a
+    caller that reads several splits verifies the files once)."""
+    where = where or data.ensure_cifar10(root)
     if where.source == data.SOURCE_CIFAR_OFFICIAL:
         return datasets.CIFAR10(where.path, train=train, download=False, transform=transform), where.source
     folder = where.path / ("train" if train else "test")
@@ -53,7 +55,7 @@ def _cifar_dataset(train: bool, root, transform=None) -> tuple[Dataset, str]:
 
 
 def torchvision_dataset(
-    name: str, train: bool, root=None, transform=None, limit: int | None = None, seed: int = 0, indices=None
+    name: str, train: bool, root=None, transform=None, limit: int | None = None, seed: int = 0, indices=None, where=None
 ) -> tuple[Dataset, str]:
     """The plain path: torchvision's dataset with per-image transforms.
 
@@ -65,7 +67,7 @@ def torchvision_dataset(
     if name == "mnist":
         ds, source = _mnist_dataset(train, root, transform), data.SOURCE_MNIST
     elif name == "cifar10":
-        ds, source = _cifar_dataset(train, root, transform)
+        ds, source = _cifar_dataset(train, root, transform, where)
     else:
         raise ValueError(f"Unknown dataset {name!r}: 'mnist' or 'cifar10'.")
     idx = torch.as_tensor(indices) if indices is not None else data.balanced_indices(ds.targets, limit, seed)
@@ -80,11 +82,14 @@ def _decode_jpegs(paths: list[str]) -> torch.Tensor:
     return torch.cat(out) if out else torch.empty(0, 3, 32, 32, dtype=torch.uint8)
 
 
-def load_split(name: str, train: bool, root=None, limit: int | None = None, seed: int = 0, indices=None) -> Split:
+def load_split(
+    name: str, train: bool, root=None, limit: int | None = None, seed: int = 0, indices=None, where=None
+) -> Split:
     """Decode a split once into uint8 tensors (the fast path's data): the images at ``indices``
     when given, else a seeded, class-balanced subset of ``limit`` (all when None).
 
     The JPEG copy of CIFAR-10 is decoded once per machine and cached under the data root.
+    ``where``: CIFAR-10's ``data.ensure_cifar10`` location, when the caller has verified it already.
 
     Introduced in notebook 01.
     """
@@ -100,7 +105,7 @@ def load_split(name: str, train: bool, root=None, limit: int | None = None, seed
         )
     if name != "cifar10":
         raise ValueError(f"Unknown dataset {name!r}: 'mnist' or 'cifar10'.")
-    ds, source = _cifar_dataset(train, root)
+    ds, source = _cifar_dataset(train, root, where=where)
     targets = torch.as_tensor(ds.targets)
     idx = pick(targets)
     if source == data.SOURCE_CIFAR_OFFICIAL:
@@ -315,13 +320,14 @@ def cifar_loaders(
     ``eval_batch_size`` images make a validation or test batch: the size changes the speed and the
     memory of an evaluation, not its result (a dry run uses a few images, a capped pass proves the path).
     """
-    source = data.ensure_cifar10(data_root).source
-    targets = _cifar_dataset(True, data_root)[0].targets
+    where = data.ensure_cifar10(data_root)  # verified once for the three splits
+    source = where.source
+    targets = _cifar_dataset(True, data_root, where=where)[0].targets
     train_idx, val_idx = data.train_val_indices(targets, train_limit, val_fraction, seed)
     if fast:
         dev = _tensor_device(device)
         train = TensorLoader(
-            load_split("cifar10", True, data_root, indices=train_idx),
+            load_split("cifar10", True, data_root, indices=train_idx, where=where),
             batch_size,
             mean,
             std,
@@ -331,15 +337,15 @@ def cifar_loaders(
             max_batches=max_batches,
         )
         evaluation = dict(batch_size=eval_batch_size, mean=mean, std=std, device=dev, max_batches=max_batches)
-        val = TensorLoader(load_split("cifar10", True, data_root, indices=val_idx), **evaluation)
-        test = TensorLoader(load_split("cifar10", False, data_root, test_limit, seed), **evaluation)
+        val = TensorLoader(load_split("cifar10", True, data_root, indices=val_idx, where=where), **evaluation)
+        test = TensorLoader(load_split("cifar10", False, data_root, test_limit, seed, where=where), **evaluation)
         return train, val, test, source
     test_tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)])
     crop_flip = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
     train_tf = transforms.Compose(crop_flip + list(test_tf.transforms))
-    train_ds, _ = torchvision_dataset("cifar10", True, data_root, train_tf, indices=train_idx)
-    val_ds, _ = torchvision_dataset("cifar10", True, data_root, test_tf, indices=val_idx)
-    test_ds, _ = torchvision_dataset("cifar10", False, data_root, test_tf, test_limit, seed)
+    train_ds, _ = torchvision_dataset("cifar10", True, data_root, train_tf, indices=train_idx, where=where)
+    val_ds, _ = torchvision_dataset("cifar10", True, data_root, test_tf, indices=val_idx, where=where)
+    test_ds, _ = torchvision_dataset("cifar10", False, data_root, test_tf, test_limit, seed, where=where)
     return (
         first_batches(DataLoader(train_ds, batch_size=batch_size, shuffle=True), max_batches),
         first_batches(DataLoader(val_ds, batch_size=eval_batch_size), max_batches),
