@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -27,31 +26,28 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # The smoke thresholds were measured on a CPU; COURSE_TEST_DEVICE=cuda runs the notebooks on a GPU.
 os.environ.setdefault("COURSE_TEST_DEVICE", "cpu")
 os.environ.setdefault("COURSE_DEVICE", os.environ["COURSE_TEST_DEVICE"])
-# Set once, in the controller, before the workers start: they and their kernels inherit them.
-OWN_METRICS_DIR = "COURSE_METRICS_DIR" not in os.environ  # this process makes it, and removes it at the end
+# A fresh folder, made once, in the controller, before the workers start: they and their kernels
+# inherit it, so every metrics file in it was written by this session.
+OWN_METRICS_DIR = "PYTEST_XDIST_WORKER" not in os.environ  # this process makes it, and removes it at the end
 if OWN_METRICS_DIR:
     os.environ["COURSE_METRICS_DIR"] = tempfile.mkdtemp(prefix="course-metrics-")
-os.environ.setdefault("COURSE_TEST_STARTED", str(time.time()))
 
-# Units of work that take long, in seconds of one worker: the sums of their slowest tests in
-# `.ci/run` on 2026-11-30 (a slow day; what matters is their order). Every other unit is shorter
-# and starts after these.
-LONG_UNITS = {
-    "tests/test_mnist_notebooks.py": 130,  # nbval of 01 and 02, and 02 executed a second time
-    "tests/test_full_dry_run.py::test_dry_run[04_cifar10_vgg]": 124,
-    "tests/test_full_dry_run.py::test_dry_run[07_residual_networks]": 102,
-    "tests/test_colab_like_install.py": 88,
-    "tests/test_resnets_notebook.py": 80,
-    "tests/test_coffee_notebook.py": 70,
-    "tests/test_full_dry_run.py::test_dry_run[05_coffee_beans_vgg16]": 67,
-    "tests/test_full_dry_run.py::test_dry_run[06_optimizers_and_regularization]": 65,
-    "tests/test_site.py": 60,
-    "tests/test_cifar_cnn_notebook.py": 60,
-    "tests/test_loaders.py": 53,
-    "tests/test_full_dry_run.py::test_dry_run[03_cifar10_cnn]": 43,
-    "tests/test_optimizers_notebook.py": 40,
-    "tests/test_cifar_vgg_notebook.py": 35,
-}
+# Units of work that take long, in seconds of one worker (what matters is their order): each
+# notebook's test unit and dry run as its catalogue entry gives them, and the other long modules.
+# Every other unit is shorter and starts after these.
+OTHER_LONG_UNITS = {"tests/test_colab_like_install.py": 50, "tests/test_site.py": 50}
+
+
+def long_units() -> dict[str, int]:
+    from course_utils.catalogue import CATALOGUE
+
+    units = dict(OTHER_LONG_UNITS)
+    for nb in CATALOGUE:
+        units[nb.test_module] = units.get(nb.test_module, 0) + nb.test_seconds
+        units[f"tests/test_full_dry_run.py::test_dry_run[{nb.stem}]"] = nb.dry_run_seconds
+    return units
+
+
 SPLIT_MODULES = {"tests/test_full_dry_run.py"}  # every test its own unit: independent long runs
 
 
@@ -91,6 +87,7 @@ def pytest_collection_modifyitems(config, items):
     """Off the CPU, skip what depends on the device; then the longest units first, and within a unit
     nbval's cells before the tests that read their metrics."""
     skip_device_dependent(items, os.environ["COURSE_TEST_DEVICE"])
+    weights = long_units()
     first_seen: dict[str, int] = {}
     for index, item in enumerate(items):
         first_seen.setdefault(unit_of(item.nodeid), index)
@@ -99,7 +96,7 @@ def pytest_collection_modifyitems(config, items):
         index, item = pair
         unit = unit_of(item.nodeid)
         is_test_module = not item.nodeid.startswith("notebooks/")
-        return (-LONG_UNITS.get(unit, 0), first_seen[unit], is_test_module, index)
+        return (-weights.get(unit, 0), first_seen[unit], is_test_module, index)
 
     items[:] = [item for _, item in sorted(enumerate(items), key=order)]
 

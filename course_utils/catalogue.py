@@ -1,15 +1,24 @@
-"""The course's notebooks, one entry each: the single list that the runner (``make course``), the
-website, the README table and the tests iterate over.
+"""The course's notebooks, one entry each: everything the course knows about a notebook, and the
+single list that the runner (``make course``), the website, the README table, ``setup`` (its
+profiles) and the tests iterate over.
 
-Adding a notebook means adding its entry here (README: "Adding a notebook"); a test fails while a
-notebook file has no entry or an entry has no file.
+Adding a notebook means three things: the notebook, its entry here, and its test module (README:
+"Adding a notebook"); a test fails while a notebook file has no entry or an entry has no file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from . import profiles
 from .paths import REPO_ROOT
+
+# Every full-profile dry run (tests/test_full_dry_run.py) keeps the profile's sizes and cuts only the
+# work: seed 0, one epoch, and every pass over a loader capped at one batch. An entry's ``dry_run``
+# adds its own cuts; SMALL trains (and, with SMALL_EVAL, evaluates) 4 full-size images a step.
+DRY_RUN = dict(seed=0, max_steps=1, epochs=1)
+SMALL = dict(batch_size=4)
+SMALL_EVAL = dict(SMALL, eval_batch_size=4)
 
 
 @dataclass(frozen=True)
@@ -22,7 +31,14 @@ class Notebook:
     - ``datasets``: the registry's names of the data it reads (``course_utils.data``);
     - ``cpu_minutes``: its wall time at the ``cpu`` profile on a 2-core CPU, rounded up, as shown to
       students (a test holds it to the published run in ``docs/verified/``);
-    - ``test_module``: the test file that executes it at ``smoke`` and asserts its claims.
+    - ``test_module``: the test file that executes it at ``smoke`` and asserts its claims; it also
+      defines ``check_full_dry_run(metrics, settings)``, what the dry run must have recorded;
+    - ``profiles``: its settings per profile (``profiles.py``);
+    - ``dry_run``: the parameters of its full-profile dry run beyond ``DRY_RUN``;
+    - ``test_seconds``, ``dry_run_seconds``: about how long its test unit (nbval's cells and the test
+      module) and its dry run take in ``make test``, for scheduling: the longest units start first;
+    - ``cpu_targets``: metric -> the least a committed ``cpu`` run must reach (the course's targets);
+      ``missed_targets``: metric -> the committed run's value where it fell short, a documented miss.
     """
 
     stem: str
@@ -32,6 +48,12 @@ class Notebook:
     datasets: tuple[str, ...]
     cpu_minutes: int
     test_module: str
+    profiles: dict
+    dry_run: dict = field(default_factory=dict)
+    test_seconds: int = 0
+    dry_run_seconds: int = 0
+    cpu_targets: dict = field(default_factory=dict)
+    missed_targets: dict = field(default_factory=dict)
 
     @property
     def number(self) -> str:
@@ -56,6 +78,9 @@ CATALOGUE: tuple[Notebook, ...] = (
         datasets=("mnist",),
         cpu_minutes=1,
         test_module="tests/test_mnist_notebooks.py",
+        profiles=profiles.MNIST,
+        test_seconds=65,
+        dry_run_seconds=0,
     ),
     Notebook(
         stem="02_mnist_pixel_permutation",
@@ -65,6 +90,9 @@ CATALOGUE: tuple[Notebook, ...] = (
         datasets=("mnist",),
         cpu_minutes=1,
         test_module="tests/test_mnist_notebooks.py",
+        profiles=profiles.MNIST,
+        test_seconds=65,
+        dry_run_seconds=0,
     ),
     Notebook(
         stem="03_cifar10_cnn",
@@ -75,6 +103,12 @@ CATALOGUE: tuple[Notebook, ...] = (
         datasets=("cifar10",),
         cpu_minutes=7,
         test_module="tests/test_cifar_cnn_notebook.py",
+        profiles=profiles.CIFAR_CNN,
+        test_seconds=60,
+        dry_run_seconds=43,
+        dry_run=SMALL_EVAL,
+        cpu_targets={"net_test_acc": 0.60, "improved_test_acc": 0.68},
+        missed_targets={"net_test_acc": 0.5993},
     ),
     Notebook(
         stem="04_cifar10_vgg",
@@ -85,6 +119,11 @@ CATALOGUE: tuple[Notebook, ...] = (
         datasets=("cifar10",),
         cpu_minutes=6,
         test_module="tests/test_cifar_vgg_notebook.py",
+        profiles=profiles.CIFAR_VGG,
+        test_seconds=35,
+        dry_run_seconds=124,
+        dry_run=SMALL_EVAL,
+        cpu_targets={"vgg_test_acc": 0.80},
     ),
     Notebook(
         stem="05_coffee_beans_vgg16",
@@ -95,6 +134,13 @@ CATALOGUE: tuple[Notebook, ...] = (
         datasets=("coffee_beans",),
         cpu_minutes=9,
         test_module="tests/test_coffee_notebook.py",
+        profiles=profiles.COFFEE,
+        test_seconds=70,
+        dry_run_seconds=67,
+        # 4 images of each split (the 70/15/15 split itself is computed on all 1,194), its small CNN
+        # for one epoch, and batch 1 alone timed
+        dry_run=dict(SMALL, train_limit=4, test_limit=4, small_epochs=1, timed_batch_sizes=[1]),
+        cpu_targets={"test_acc": 0.90},
     ),
     Notebook(
         stem="06_optimizers_and_regularization",
@@ -106,6 +152,11 @@ CATALOGUE: tuple[Notebook, ...] = (
         datasets=("cifar10",),
         cpu_minutes=7,
         test_module="tests/test_optimizers_notebook.py",
+        profiles=profiles.OPTIMIZERS,
+        test_seconds=40,
+        dry_run_seconds=65,
+        # its superposition check takes two sets of 16 images from one validation batch
+        dry_run=dict(SMALL_EVAL, eval_batch_size=32, overfit_epochs=1, stop_epochs=1, final_epochs=1),
     ),
     Notebook(
         stem="07_residual_networks",
@@ -117,6 +168,10 @@ CATALOGUE: tuple[Notebook, ...] = (
         datasets=("cifar10",),
         cpu_minutes=5,
         test_module="tests/test_resnets_notebook.py",
+        profiles=profiles.RESNETS,
+        test_seconds=80,
+        dry_run_seconds=102,
+        dry_run=SMALL_EVAL,
     ),
     Notebook(
         stem="08_attention_and_lstm",
@@ -127,6 +182,11 @@ CATALOGUE: tuple[Notebook, ...] = (
         datasets=("mnist", "cifar10"),
         cpu_minutes=5,
         test_module="tests/test_attention_notebook.py",
+        profiles=profiles.ATTENTION,
+        test_seconds=0,
+        dry_run_seconds=0,
+        # the reversal task trains for a number of steps, not over a loader: 10 instead of 3,000
+        dry_run=dict(SMALL_EVAL, reverse_steps=10),
     ),
 )
 

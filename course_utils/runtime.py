@@ -9,8 +9,9 @@ import warnings
 import numpy as np
 import torch
 
+from .catalogue import BY_STEM
 from .paths import display_path
-from .profiles import NOTEBOOK_PROFILES, PROFILES
+from .profiles import PROFILES
 from .speed import precision_for
 
 DEVICE_CHOICES = ("cpu", "cuda", "mps")
@@ -132,7 +133,7 @@ def setup(
 ) -> Settings:
     """Resolve a notebook's parameters against its profile, seed everything, print the result.
 
-    Every override that is ``None`` is taken from the profile table in ``profiles.py``.
+    Every override that is ``None`` is taken from the notebook's profile table (its catalogue entry's ``profiles``).
     ``metrics_path=None`` writes no metrics file, unless ``COURSE_METRICS_DIR`` is set: then the
     metrics go to ``<COURSE_METRICS_DIR>/<notebook>.metrics.json`` (``make test`` sets it, so the
     notebook tests read what nbval's execution of the notebook measured).
@@ -140,11 +141,11 @@ def setup(
     loader at that many batches (optimizer steps per epoch and evaluation batches alike), and it
     caps ``timing_steps`` here, so that a CPU can execute the ``full`` path at full size.
     """
-    if notebook not in NOTEBOOK_PROFILES:
-        raise ValueError(f"Unknown notebook {notebook!r}: one of {', '.join(NOTEBOOK_PROFILES)}.")
+    if notebook not in BY_STEM:
+        raise ValueError(f"Unknown notebook {notebook!r}: one of {', '.join(BY_STEM)}.")
     dev = pick_device(device)
     name = resolve_profile(profile, dev)
-    table = NOTEBOOK_PROFILES[notebook][name]
+    table = BY_STEM[notebook].profiles[name]
     unknown = set(overrides) - set(table)
     if unknown:
         raise ValueError(f"Unknown setting(s) {sorted(unknown)} for {notebook}; known: {sorted(table)}.")

@@ -129,5 +129,5 @@ def test_vgg16_learns_from_kaiming_init_on_one_batch(published):
 
 
 def test_checkpoint_path_is_under_the_repository():
-    path = checkpoint_path("05_coffee_beans_vgg16", "smoke", 3)
-    assert display_path(path) == "checkpoints/05_coffee_beans_vgg16-smoke-seed3.pt"
+    path = checkpoint_path("NN_any_notebook", "smoke", 3)
+    assert display_path(path) == "checkpoints/NN_any_notebook-smoke-seed3.pt"

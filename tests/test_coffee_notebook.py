@@ -1,4 +1,9 @@
-"""Notebook 05 executed at the smoke profile: the claims it makes, checked on its metrics."""
+"""Notebook 05 executed at the smoke profile: the claims it makes, checked on its metrics, and its
+full-profile dry run's sizes.
+
+The `test_at_cpu_*` tests (marker `committed`) read the runs kept in docs/verified/seeds/: they guard
+what a change commits, not what CI computes.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +38,6 @@ def m(run_notebook, mirror):
 
 @pytest.mark.any_device
 def test_settings_and_model(m, vgg16_params):
-    assert m["profile"] == "smoke" and m["notebook"] == NOTEBOOK
     assert m["vgg16_params"] == vgg16_params
     assert m["class_names"] == ["Dark", "Green", "Light", "Medium"]
 
@@ -109,7 +113,8 @@ def _kept(seed: int) -> dict:
 
 
 @pytest.mark.any_device
-def test_committed_run_scores_the_epoch_validation_chose(vgg16_params):
+@pytest.mark.committed
+def test_at_cpu_the_committed_run_scores_the_epoch_validation_chose(vgg16_params):
     """The committed notebook's own metrics: a real run (cpu or full profile), scored on the clean
     test split with the epoch validation chose (its target: tests/test_committed_results.py)."""
     committed = json.loads((REPO_ROOT / "docs" / "verified" / f"{NOTEBOOK}.json").read_text())
@@ -121,8 +126,9 @@ def test_committed_run_scores_the_epoch_validation_chose(vgg16_params):
 
 
 @pytest.mark.any_device
+@pytest.mark.committed
 @pytest.mark.parametrize("seed", SEEDS)
-def test_a_pick_on_a_small_test_set_is_optimistic_at_cpu(seed):
+def test_at_cpu_a_pick_on_a_small_test_set_is_optimistic(seed):
     """05's demonstration, in the run a student makes: the best of the small CNN's 40 candidates,
     picked on 50 held-out images, scores lower on the other 308. Kept cpu runs of 2026-11-30,
     seeds 0 / 1 / 2: mean optimism 3.02 / 3.00 / 3.43 points (standard deviation 1.76 / 1.84 /
@@ -138,8 +144,9 @@ def test_a_pick_on_a_small_test_set_is_optimistic_at_cpu(seed):
 
 
 @pytest.mark.any_device
+@pytest.mark.committed
 @pytest.mark.parametrize("seed", SEEDS)
-def test_the_leak_inflates_a_memorising_model_at_cpu(seed):
+def test_at_cpu_the_leak_inflates_a_memorising_model(seed):
     """A copied test image lifts the score of a model that is right on its training images. Kept
     cpu runs of 2026-11-30, seeds 0 / 1 / 2 (published folder minus clean test split): the nearest
     neighbour on pixels +21.7 points at every seed (it has no weights; predicted +22.0), the small
@@ -163,3 +170,19 @@ def test_batch_size_timing(m):
     # A step's fixed cost (134M parameters updated) dominates at batch 1. Measured images/s of
     # batch 8 over batch 1: 5.2 / 5.3 / 5.0 for seeds 0 / 1 / 2 (one timed step each, a loaded CPU).
     assert rows[1]["images_per_second"] > 2 * rows[0]["images_per_second"]
+
+
+def check_full_dry_run(m: dict, settings: dict) -> None:
+    """05's dry run: the clean 70/15/15 split of the 1,194 distinct images, whole, with 4 images of
+    each of training, validation, test and the published folder scored (train_limit, test_limit);
+    VGG16 at 224x224, 4 images a step; batch 1 alone timed."""
+    assert m["split_sizes"] == {"train": 836, "validation": 179, "test": 179}
+    assert (m["train_size"], m["val_size"], m["test_size"]) == (4, 4, 4)
+    assert m["image_size"] == settings["image_size"] == 224
+    assert m["batch_shape"] == [4, 3, 224, 224]
+    assert m["vgg16_params"] == count_params(ClassicVGG16(num_classes=4))
+    assert [row["batch_size"] for row in m["batch_size_timing"]] == [1]
+    assert {1} < set(settings["timed_batch_sizes"])
+    assert m["checkpoint_epoch"] == 1 and m["published_test_size"] == 4
+    assert m["published_test_in_train"] == 400  # the duplicates are found on all the published files
+    assert m["small_epochs"] == 1 and m["heldout_size"] == 2 * 4

@@ -6,8 +6,9 @@ a folder of links to this environment's files of those distributions (named in a
 a system's packages would be), which also spares copying torch's 5 GB CUDA build once more. Then
 ``pip install`` of the package, not editable, so that pip resolves the lower bounds of pyproject.toml
 itself, with papermill and ipykernel at their pins (they run the notebook, as Colab's kernel would).
-pip must leave the torch it found in place. Notebook 02, the quickest, is copied alone into an empty
-folder and run there at smoke with the data mirror set: its data must land in ./data of that
+pip must leave the torch it found in place. The first notebook that reads MNIST alone is copied into
+an empty folder and run there at smoke, every pass over a loader capped at one batch (what is tested
+is the install, not the training), with the data mirror set: its data must land in ./data of that
 folder, and no file of site-packages may be added, removed or changed by the run. (Checkpoints
 follow the same rule through the same function, paths.work_root; tests/test_runtime.py checks both.)
 """
@@ -22,8 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from course_utils.catalogue import CATALOGUE
+
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = "02_mnist_pixel_permutation"
+NOTEBOOK = next(nb.stem for nb in CATALOGUE if nb.datasets == ("mnist",))
 HARNESS = ("torch", "torchvision", "papermill", "ipykernel")  # pinned; everything else is pip's choice
 PREINSTALLED = HARNESS[:2]  # what Colab brings
 
@@ -109,7 +112,7 @@ def test_a_notebook_runs_from_a_non_editable_install(installed, tmp_path, mirror
     run = (
         "import papermill as pm; "
         f"pm.execute_notebook('{NOTEBOOK}.ipynb', 'executed.ipynb', kernel_name='python3', progress_bar=False, "
-        "parameters=dict(profile='smoke', metrics_path='metrics.json'))"
+        "parameters=dict(profile='smoke', max_steps=1, metrics_path='metrics.json'))"
     )
     result = subprocess.run([str(python), "-c", run], cwd=work, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]

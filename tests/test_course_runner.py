@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from course_utils import course
+from course_utils.catalogue import CATALOGUE
 
 
 def test_epoch_lines_pass_through_with_elapsed_time_and_nothing_else():
@@ -51,18 +52,19 @@ def test_a_failed_notebook_is_reported_and_the_others_still_run(tmp_path, capsys
 
 
 def test_notebooks_are_chosen_by_number_name_or_path():
-    vgg = course.NOTEBOOKS_DIR / "04_cifar10_vgg.ipynb"
-    assert course.resolve(["04"]) == [vgg]
-    assert course.resolve(["04_cifar10_vgg", "04_cifar10_vgg.ipynb", str(vgg)]) == [vgg] * 3
+    nb = CATALOGUE[-1]
+    path = course.NOTEBOOKS_DIR / nb.file
+    assert course.resolve([nb.number]) == [path]
+    assert course.resolve([nb.stem, nb.file, str(path)]) == [path] * 3
 
 
-@pytest.mark.parametrize("name, says", [("4", "is no notebook"), ("0", "matches 01_mnist_fc_vs_cnn, ")])
+@pytest.mark.parametrize("name, says", [("4", "is no notebook"), ("0", f"matches {CATALOGUE[0].stem}, ")])
 def test_an_unknown_or_ambiguous_name_lists_the_notebooks(name, says, capsys):
     with pytest.raises(SystemExit) as stop:
         course.main([name])
     assert stop.value.code == 2
     err = capsys.readouterr().err
-    assert says in err and "07_residual_networks" in err
+    assert says in err and CATALOGUE[-1].stem in err
 
 
 def test_seeds_run_each_notebook_once_per_seed(tmp_path, capsys):

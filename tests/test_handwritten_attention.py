@@ -1,11 +1,11 @@
-"""Notebook 08's hand-written attention is the course's attention: the function that the committed
-notebook writes by hand (the code cell that starts with ``# Attention, written by hand``) gives what
+"""The course's hand-written attention is the course's attention: the function that a committed
+notebook writes by hand (the one code cell of the catalogue's notebooks that starts with
+``# Attention, written by hand``, notebook 08's) gives what
 ``course_utils.attention.attention`` and ``F.scaled_dot_product_attention`` give, on inputs other
 than the notebook's own. The cell is taken from the committed notebook, so the test follows its text.
 """
 
 import math
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -13,19 +13,25 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import attention as att
+from course_utils.catalogue import CATALOGUE
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "08_attention_and_lstm.ipynb"
 MARKER = "# Attention, written by hand"
 
 
 def hand_attention():
     """The notebook's ``attention_by_hand``, from its cell's definition only (the example after it
     is not run)."""
-    cells = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.source.startswith(MARKER)]
-    assert len(cells) == 1, f"exactly one code cell of notebook 08 starts with {MARKER!r}"
-    definition = cells[0].split("\n\n\n")[0]  # the def, up to the two blank lines before the example
+    cells = [
+        (nb.file, cell.source)
+        for nb in CATALOGUE
+        for cell in nbformat.read(nb.path, as_version=4).cells
+        if cell.cell_type == "code" and cell.source.startswith(MARKER)
+    ]
+    assert len(cells) == 1, f"exactly one code cell of the course's notebooks starts with {MARKER!r}"
+    name, source = cells[0]
+    definition = source.split("\n\n\n")[0]  # the def, up to the two blank lines before the example
     namespace = {"torch": torch, "math": math}
-    exec(compile(definition, f"{NOTEBOOK.name}:{MARKER}", "exec"), namespace)
+    exec(compile(definition, f"{name}:{MARKER}", "exec"), namespace)
     return namespace["attention_by_hand"]
 
 

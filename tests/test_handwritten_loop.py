@@ -1,12 +1,11 @@
-"""Notebook 01's hand-written training loop is the course's loop: the same seed, model and plain
+"""The course's hand-written training loop is the course's loop: the same seed, model and plain
 DataLoader through the notebook's own ``train_one_epoch``/``evaluate`` and through
-``mnist.train_mnist_sgd`` (which calls ``fit``) give bit-identical weights and test accuracy on a CPU.
+``mnist.train_mnist_sgd`` (which calls ``fit``) give bit-identical weights, loss and test accuracy
+on a CPU.
 
-The loop is taken from the committed notebook (the code cell that starts with
-``# The training loop, written by hand``), so the test follows the notebook's text.
+The loop is taken from the committed notebooks: the one code cell of the catalogue's notebooks that
+starts with ``# The training loop, written by hand`` (notebook 01's), so the test follows its text.
 """
-
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -14,25 +13,35 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import FC2Layer, loaders, mnist, seed_everything, training
+from course_utils.catalogue import CATALOGUE
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_mnist_fc_vs_cnn.ipynb"
 MARKER = "# The training loop, written by hand"
+
+
+def hand_cell() -> tuple[str, str]:
+    """(notebook file, source) of the one code cell of the course that starts with MARKER."""
+    cells = [
+        (nb.file, cell.source)
+        for nb in CATALOGUE
+        for cell in nbformat.read(nb.path, as_version=4).cells
+        if cell.cell_type == "code" and cell.source.startswith(MARKER)
+    ]
+    assert len(cells) == 1, f"exactly one code cell of the course's notebooks starts with {MARKER!r}: {cells}"
+    return cells[0]
 
 
 def hand_loop() -> dict:
     """Exec the notebook's hand-written loop cell; return its namespace."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith(MARKER)]
-    assert len(cells) == 1, f"exactly one code cell of notebook 01 starts with {MARKER!r}"
+    name, source = hand_cell()
     namespace = {"torch": torch, "F": F}
-    exec(compile(cells[0], f"{NOTEBOOK.name}:{MARKER}", "exec"), namespace)
+    exec(compile(source, f"{name}:{MARKER}", "exec"), namespace)
     return namespace
 
 
 def test_the_cell_defines_the_taught_loop():
     ns = hand_loop()
     assert callable(ns["train_one_epoch"]) and callable(ns["evaluate"])
-    source = next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.source.startswith(MARKER))
+    source = hand_cell()[1]
     for line in ("model.train()", "optimizer.zero_grad()", "loss.backward()", "optimizer.step()", "model.eval()"):
         assert line in source
     assert "with torch.no_grad():" in source

@@ -9,8 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils.catalogue import CATALOGUE
-from course_utils.profiles import NOTEBOOK_PROFILES
+from course_utils.catalogue import BY_STEM, CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [nb.path for nb in CATALOGUE]  # tests/test_catalogue.py: no notebook file outside it
@@ -71,7 +70,7 @@ def test_parameters_cell_holds_the_contract_and_every_hyperparameter(path):
     tree = ast.parse(cells[0].source)
     assert all(isinstance(node, ast.Assign) for node in tree.body), "plain assignments only"
     assigned = {t.id: node.value for node in tree.body for t in node.targets}
-    knobs = set().union(*(set(table) for table in NOTEBOOK_PROFILES[path.stem].values()))
+    knobs = set().union(*(set(table) for table in BY_STEM[path.stem].profiles.values()))
     assert CONTRACT | knobs <= set(assigned), f"missing: {sorted(CONTRACT | knobs - set(assigned))}"
     assert ast.literal_eval(assigned["seed"]) == 0
     assert all(ast.literal_eval(assigned[k]) is None for k in (CONTRACT | knobs) - {"seed"})

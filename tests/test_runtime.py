@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from course_utils import pick_device, resolve_profile, seed_everything, setup
-from course_utils.profiles import NOTEBOOK_PROFILES, PROFILES
+from course_utils.catalogue import CATALOGUE
+from course_utils.profiles import PROFILES
 
 
 def test_default_device_matches_hardware():
@@ -48,18 +49,25 @@ def test_profile_resolution(monkeypatch):
         resolve_profile("fast", torch.device("cpu"))
 
 
+def with_setting(key: str):
+    """The first notebook whose profiles have ``key``: the tests of setup() need one, not a given one."""
+    return next(nb for nb in CATALOGUE if key in nb.profiles["smoke"])
+
+
 def test_every_notebook_has_every_profile():
-    for name, table in NOTEBOOK_PROFILES.items():
-        assert set(table) == set(PROFILES), name
+    for nb in CATALOGUE:
+        table = nb.profiles
+        assert set(table) == set(PROFILES), nb.stem
         keys = {frozenset(settings) for settings in table.values()}
-        assert len(keys) == 1, f"{name}: profiles define different settings"
+        assert len(keys) == 1, f"{nb.stem}: profiles define different settings"
         assert {"epochs", "batch_size", "train_limit", "test_limit"} <= set(table["smoke"])
 
 
 def test_setup_resolves_overrides_and_prints(capsys):
-    cfg = setup("03_cifar10_cnn", profile="smoke", seed=3, epochs=5)
+    nb = CATALOGUE[0]
+    cfg = setup(nb.stem, profile="smoke", seed=3, epochs=5)
     assert cfg.epochs == 5 and cfg.profile == "smoke" and cfg.seed == 3
-    assert cfg.batch_size == NOTEBOOK_PROFILES["03_cifar10_cnn"]["smoke"]["batch_size"]
+    assert cfg.batch_size == nb.profiles["smoke"]["batch_size"]
     printed = capsys.readouterr().out
     assert "profile" in printed and "smoke" in printed and "device" in printed
 
@@ -77,39 +85,42 @@ def test_setup_resolves_overrides_and_prints(capsys):
 )
 def test_setup_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        setup("01_mnist_fc_vs_cnn", verbose=False, **kwargs)
+        setup(CATALOGUE[0].stem, verbose=False, **kwargs)
 
 
 @pytest.mark.parametrize(
-    "notebook, kwargs, message",
+    "key, text, message",
     [
-        ("05_coffee_beans_vgg16", {"timed_batch_sizes": "(1, 64)"}, "timed_batch_sizes must be a list like"),
-        ("03_cifar10_cnn", {"epochs": "3"}, "epochs must be a number like"),
+        ("timed_batch_sizes", "(1, 64)", "timed_batch_sizes must be a list like"),
+        ("epochs", "3", "epochs must be a number like"),
     ],
 )
-def test_setup_refuses_text_for_a_list_or_a_number(notebook, kwargs, message):
+def test_setup_refuses_text_for_a_list_or_a_number(key, text, message):
     """What papermill makes of a tuple, or ``-p`` of a list: text, which would fail far from here."""
+    stem = with_setting(key).stem
     with pytest.raises(ValueError, match=message) as error:
-        setup(notebook, profile="smoke", verbose=False, **kwargs)
+        setup(stem, profile="smoke", verbose=False, **{key: text})
     assert "-y" in str(error.value)
-    assert setup("05_coffee_beans_vgg16", profile="smoke", verbose=False, timed_batch_sizes=[1]).timed_batch_sizes == [
-        1
-    ]
+    timed = with_setting("timed_batch_sizes").stem
+    assert setup(timed, profile="smoke", verbose=False, timed_batch_sizes=[1]).timed_batch_sizes == [1]
 
 
 def test_max_steps_is_shown_and_caps_timing_steps(capsys):
-    cfg = setup("05_coffee_beans_vgg16", profile="full", max_steps=2)
-    assert cfg.max_steps == 2 and cfg.timing_steps == 2  # full times 5 steps per batch size
+    nb = with_setting("timing_steps")
+    steps = nb.profiles["full"]["timing_steps"]
+    assert steps > 2
+    cfg = setup(nb.stem, profile="full", max_steps=2)
+    assert cfg.max_steps == 2 and cfg.timing_steps == 2  # full times more steps per batch size
     assert "max_steps" in capsys.readouterr().out
-    assert setup("05_coffee_beans_vgg16", profile="full", verbose=False).max_steps is None
-    assert setup("05_coffee_beans_vgg16", profile="full", verbose=False).timing_steps == 5
+    assert setup(nb.stem, profile="full", verbose=False).max_steps is None
+    assert setup(nb.stem, profile="full", verbose=False).timing_steps == steps
     with pytest.raises(ValueError, match="max_steps must be a positive integer"):
-        setup("01_mnist_fc_vs_cnn", verbose=False, max_steps=0)
+        setup(nb.stem, verbose=False, max_steps=0)
 
 
 def test_setup_rejects_unknown_notebook():
-    with pytest.raises(ValueError, match="01_mnist_fc_vs_cnn"):
-        setup("06_nothing", verbose=False)
+    with pytest.raises(ValueError, match=CATALOGUE[0].stem):
+        setup("99_nothing", verbose=False)
 
 
 def test_installed_without_a_checkout_files_go_under_the_working_directory(tmp_path, monkeypatch):
@@ -126,7 +137,7 @@ def test_installed_without_a_checkout_files_go_under_the_working_directory(tmp_p
     monkeypatch.chdir(workdir)
     assert paths.work_root() == workdir
     assert data_root() == workdir / "data"
-    assert checkpoint_path("05_coffee_beans_vgg16", "full", 0).parent == workdir / "checkpoints"
+    assert checkpoint_path("NN_any_notebook", "full", 0).parent == workdir / "checkpoints"
     assert not any(site_packages.iterdir())
 
 

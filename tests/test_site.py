@@ -100,7 +100,7 @@ def _missing(reason: str):
 
 
 def chromium_executable() -> str | None:
-    for candidate in (os.environ.get("COURSE_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+    for candidate in (shutil.which("chromium"), "/usr/bin/chromium"):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None

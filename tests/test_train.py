@@ -17,6 +17,7 @@ from course_utils import (
     train_one_epoch,
     write_metrics,
 )
+from course_utils.catalogue import CATALOGUE
 from course_utils.checkpoints import last_state_path
 from course_utils.metrics import confusion_matrix, per_class_accuracy, points
 from course_utils.models import CNN
@@ -242,7 +243,7 @@ def test_precision_by_compute_capability(capability, expected):
 
 def test_precision_on_cpu_and_mps_is_float32_and_the_settings_print_it(capsys):
     assert precision_for("cpu") == precision_for("mps") == "float32"
-    cfg = setup("03_cifar10_cnn", profile="smoke", device="cpu")
+    cfg = setup(CATALOGUE[0].stem, profile="smoke", device="cpu")
     assert cfg.precision == "float32"
     assert "precision" in capsys.readouterr().out
 
