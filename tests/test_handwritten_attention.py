@@ -7,13 +7,12 @@ than the notebook's own. The cell is taken from the committed notebook, so the t
 
 import math
 
-import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
+from course_cells import course_cell
 
 from course_utils import attention as att
-from course_utils.catalogue import CATALOGUE
 
 MARKER = "# Attention, written by hand"
 
@@ -21,14 +20,7 @@ MARKER = "# Attention, written by hand"
 def hand_attention():
     """The notebook's ``attention_by_hand``, from its cell's definition only (the example after it
     is not run)."""
-    cells = [
-        (nb.file, cell.source)
-        for nb in CATALOGUE
-        for cell in nbformat.read(nb.path, as_version=4).cells
-        if cell.cell_type == "code" and cell.source.startswith(MARKER)
-    ]
-    assert len(cells) == 1, f"exactly one code cell of the course's notebooks starts with {MARKER!r}"
-    name, source = cells[0]
+    name, source = course_cell(MARKER)
     definition = source.split("\n\n\n")[0]  # the def, up to the two blank lines before the example
     namespace = {"torch": torch, "math": math}
     exec(compile(definition, f"{name}:{MARKER}", "exec"), namespace)

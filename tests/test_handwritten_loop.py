@@ -7,32 +7,19 @@ The loop is taken from the committed notebooks: the one code cell of the catalog
 starts with ``# The training loop, written by hand`` (notebook 01's), so the test follows its text.
 """
 
-import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
+from course_cells import course_cell
 
 from course_utils import FC2Layer, loaders, mnist, seed_everything, training
-from course_utils.catalogue import CATALOGUE
 
 MARKER = "# The training loop, written by hand"
 
 
-def hand_cell() -> tuple[str, str]:
-    """(notebook file, source) of the one code cell of the course that starts with MARKER."""
-    cells = [
-        (nb.file, cell.source)
-        for nb in CATALOGUE
-        for cell in nbformat.read(nb.path, as_version=4).cells
-        if cell.cell_type == "code" and cell.source.startswith(MARKER)
-    ]
-    assert len(cells) == 1, f"exactly one code cell of the course's notebooks starts with {MARKER!r}: {cells}"
-    return cells[0]
-
-
 def hand_loop() -> dict:
     """Exec the notebook's hand-written loop cell; return its namespace."""
-    name, source = hand_cell()
+    name, source = course_cell(MARKER)
     namespace = {"torch": torch, "F": F}
     exec(compile(source, f"{name}:{MARKER}", "exec"), namespace)
     return namespace
@@ -41,7 +28,7 @@ def hand_loop() -> dict:
 def test_the_cell_defines_the_taught_loop():
     ns = hand_loop()
     assert callable(ns["train_one_epoch"]) and callable(ns["evaluate"])
-    source = hand_cell()[1]
+    source = course_cell(MARKER)[1]
     for line in ("model.train()", "optimizer.zero_grad()", "loss.backward()", "optimizer.step()", "model.eval()"):
         assert line in source
     assert "with torch.no_grad():" in source

@@ -106,6 +106,18 @@ def test_fit_keeps_the_best_model_by_validation_never_a_worse_one(mnist_small, t
     assert evaluate(model, mnist_small[1], F.nll_loss)[1] == h.best_val_acc
 
 
+def test_a_batch_scheduler_steps_after_every_batch_and_an_epoch_scheduler_after_every_epoch(mnist_small):
+    train = mnist_small[0]
+    for per, steps in (("batch", 2 * len(train)), ("epoch", 2)):
+        seed_everything(0)
+        model = CNN()
+        opt = torch.optim.SGD(model.parameters(), lr=1.0)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.99**step)
+        h = fit(model, train, None, opt, 2, loss_fn=F.nll_loss, scheduler=sched, scheduler_per=per, log=lambda *_: None)
+        assert opt.param_groups[0]["lr"] == pytest.approx(0.99**steps), per
+        assert h.lr[1] == pytest.approx(0.99 ** (steps // 2)), per  # recorded at the start of epoch 2
+
+
 def test_fit_without_a_validation_loader_keeps_the_last_epoch(mnist_small):
     seed_everything(0)
     model = CNN()
