@@ -30,8 +30,8 @@ def init_vgg_(model: nn.Module) -> nn.Module:
 
 def make_adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
     """Adam, with the fused kernel where this torch has one (05): for VGG16's 134M parameters
-    it updates all of them in a few large operations instead of one per tensor. On the course's
-    2-core CPU one step took 0.24 s fused, 0.39 s for-loop, 0.54 s foreach (docs/reference-results.md)."""
+    it updates all of them in a few large operations instead of one per tensor, the fastest of
+    the three kernels on the course's CPU (docs/reference-results.md, "Three choices, timed")."""
     try:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError, ValueError):  # older torch: no fused Adam on this device
