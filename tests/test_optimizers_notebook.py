@@ -151,8 +151,16 @@ def test_at_cpu_early_stopping_fires_and_the_test_split_flatters(seed):
     assert run["val_acc"] > run["relu_net_val_acc"]  # the chosen recipe, trained longer, is ahead
 
 
-def test_batch_size_one_costs_more_per_image(nb06):
-    assert nb06["batch1_ms_per_image"] > nb06["batch_ms_per_image"]  # measured 3.1x to 11.7x
+@pytest.mark.any_device
+@pytest.mark.committed
+@pytest.mark.parametrize("seed", SEEDS)
+def test_at_cpu_batch_size_one_costs_more_per_image(seed):
+    """Timed in the kept cpu runs, where the notebook ran alone: batch 1 took 5.0 / 5.0 / 5.8 times
+    as long per image as the profile's batch of 64. At smoke the network is so small (width 8) and
+    the batch so short (16) that the other test worker's load decides the ratio (it fell to 0.8 in
+    one `make test`), so it is not asserted there."""
+    run = _kept(seed)
+    assert run["batch1_ms_per_image"] > 2 * run["batch_ms_per_image"]
 
 
 @pytest.mark.any_device
