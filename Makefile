@@ -12,11 +12,14 @@ PROFILE ?=
 
 .PHONY: course test lint data lab site install clean
 
+# PIP_INSTALL: what installs the pins; .ci/run passes uv's pip interface, which resolves the same versions.
+PIP_INSTALL ?= $(PY) -m pip install --quiet
+
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PIP_INSTALL) -r requirements.txt
+	$(PIP_INSTALL) --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
