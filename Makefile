@@ -12,12 +12,14 @@ PROFILE ?=
 
 .PHONY: course test lint data lab site install clean
 
-# PIP_INSTALL: what installs the pins; .ci/run passes uv's pip interface, which resolves the same versions.
+# PIP_INSTALL: what installs the pins; .ci/run passes uv's pip interface, which resolves the same
+# versions (and needs no newer pip: PIP_UPGRADE=no).
 PIP_INSTALL ?= $(PY) -m pip install --quiet
+PIP_UPGRADE ?= yes
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(if $(filter yes,$(PIP_UPGRADE)),$(PY) -m pip install --quiet --upgrade pip)
 	$(PIP_INSTALL) -r requirements.txt
 	$(PIP_INSTALL) --no-deps -e .
 	touch $(STAMP)
