@@ -22,6 +22,27 @@ SMALL_EVAL = dict(SMALL, eval_batch_size=4)
 
 
 @dataclass(frozen=True)
+class Exercise:
+    """One exercise of a notebook, as ``python -m course_utils.exercises`` runs it.
+
+    - ``runs``: label -> the papermill parameters of one whole run of the notebook;
+    - ``edits``: label -> (text, replacement) pairs applied to a copy of the notebook for that run,
+      the code change the exercise asks for;
+    - ``seeds``: seed 0, or 0-2 where the answer says that a change helps or hurts;
+    - ``profile``: ``smoke`` where smoke shows the effect, else ``cpu``.
+    """
+
+    number: int
+    runs: dict
+    edits: dict = field(default_factory=dict)
+    seeds: tuple[int, ...] = (0,)
+    profile: str = "cpu"
+
+
+SEEDS = (0, 1, 2)
+
+
+@dataclass(frozen=True)
 class Notebook:
     """One notebook of the course.
 
@@ -38,7 +59,9 @@ class Notebook:
     - ``test_seconds``, ``dry_run_seconds``: about how long its test unit (nbval's cells and the test
       module) and its dry run take in ``make test``, for scheduling: the longest units start first;
     - ``cpu_targets``: metric -> the least a committed ``cpu`` run must reach (the course's targets);
-      ``missed_targets``: metric -> the committed run's value where it fell short, a documented miss.
+      ``missed_targets``: metric -> the committed run's value where it fell short, a documented miss;
+    - ``exercises``: what its exercises change, for ``python -m course_utils.exercises``, which
+      writes the record their answers are read from (``docs/verified/exercises/``).
     """
 
     stem: str
@@ -54,6 +77,7 @@ class Notebook:
     dry_run_seconds: int = 0
     cpu_targets: dict = field(default_factory=dict)
     missed_targets: dict = field(default_factory=dict)
+    exercises: tuple[Exercise, ...] = ()
 
     @property
     def number(self) -> str:
@@ -81,6 +105,20 @@ CATALOGUE: tuple[Notebook, ...] = (
         profiles=profiles.MNIST,
         test_seconds=30,
         dry_run_seconds=8,
+        exercises=(
+            Exercise(1, {f"n_hidden={n}": dict(n_hidden=n) for n in (16, 32, 64, 128)}, seeds=SEEDS),
+            Exercise(2, {f"batch_size={n}": dict(batch_size=n) for n in (16, 256)}, seeds=SEEDS),
+            Exercise(3, {f"lr={lr}": dict(lr=lr) for lr in (0.1, 0.001)}, seeds=SEEDS),
+            Exercise(4, {"epochs=2": dict(epochs=2)}, seeds=SEEDS),
+            Exercise(
+                5,
+                {"file order": {}},
+                edits={
+                    "file order": (("mnist.label_sorted_loader(train_loader)", "train_loader.variant(shuffle=False)"),)
+                },
+                seeds=SEEDS,
+            ),
+        ),
     ),
     Notebook(
         stem="02_mnist_pixel_permutation",
@@ -93,6 +131,19 @@ CATALOGUE: tuple[Notebook, ...] = (
         profiles=profiles.MNIST,
         test_seconds=31,
         dry_run_seconds=6,
+        exercises=(
+            Exercise(1, {f"n_hidden={n}": dict(n_hidden=n) for n in (32, 64)}, seeds=SEEDS),
+            Exercise(2, {f"n_feature={n}": dict(n_feature=n) for n in (12, 24)}, seeds=SEEDS),
+            Exercise(
+                3,
+                {f"permutation {p}": {} for p in (1, 2)},
+                edits={
+                    f"permutation {p}": (("mnist.pixel_permutation(cfg.seed)", f"mnist.pixel_permutation({p})"),)
+                    for p in (1, 2)
+                },
+            ),
+            Exercise(4, {"epochs=2": dict(epochs=2)}, seeds=SEEDS),
+        ),
     ),
     Notebook(
         stem="03_cifar10_cnn",
