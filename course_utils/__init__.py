@@ -10,7 +10,8 @@ Where things are (every module, by job; tests/test_catalogue.py checks that this
 - one module of recipes per lesson: ``mnist``, ``cifar``, ``coffee_data``, ``coffee_train``, ``optimizers``;
 - notebooks: ``runtime`` (device, seed, settings), ``profiles``, ``catalogue`` (one entry per
   notebook), ``notebook`` (cell helpers), ``plots``, ``metrics``, ``paths``;
-- commands: ``course`` (``make course``), ``bench`` (the data-path benchmark).
+- commands: ``course`` (``make course``), ``exercises`` (the exercises' record), ``bench`` (the
+  data-path benchmark).
 """
 
 from .checkpoints import load_checkpoint

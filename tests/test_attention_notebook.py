@@ -18,6 +18,16 @@ from course_utils.attention import TinyViT
 from course_utils.course import kept_seed_metrics
 from course_utils.recurrent import RowClassifier
 
+# Figures in the notebook's text that tests/test_prose.py does not hold to a record yet, and why;
+# a figure traced (or gone) must leave the list.
+PROSE_WAIVED = {
+    "08_attention_and_lstm": (
+        "not traced yet: no exercise record (issue 32, section 2); cell 45 quotes unkept differences",
+        "1.1e-8 6.3e-6 0.4 0.540 0.678 6.8e-1 0.73 0.944 0.95 0.984 2.6 2.8 6.4 6.5 8.5 9.2 11 11.8 12 12.4 "
+        "15.0 18.0 24.1 24.2 35.66 37.88 45.53 46.36 49 75.8 95 97.19 3,072 9,216 148,042",
+    ),
+}
+
 NOTEBOOK = "08_attention_and_lstm"
 SOURCES = {data.SOURCE_CIFAR_OFFICIAL, data.SOURCE_CIFAR_JPEG}
 # Identities the notebook computes two ways; float32 rounding only (measured at most 3.8e-6).

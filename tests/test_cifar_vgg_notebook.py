@@ -17,6 +17,16 @@ from course_utils.cifar import CLASSES
 from course_utils.course import kept_seed_metrics
 from course_utils.models import CifarVGG, count_params
 
+# Figures in the notebook's text that tests/test_prose.py does not hold to a record yet, and why;
+# a figure traced (or gone) must leave the list.
+PROSE_WAIVED = {
+    "04_cifar10_vgg": (
+        "issue 33 rewrites this lesson and its exercises under this test",
+        "0.35 0.65 2.4 3.35 6 10 13.75 14.2 14.25 19.75 21 29.6 30 30.0 31.8 33.5 33.75 35.0 35 35.5 35.6 "
+        "36.1 37.0 38.25 40.0 42.5 43.4 43.7 90 92.64 93.02 512 3,600 2,310,186",
+    ),
+}
+
 SOURCES = {data.SOURCE_CIFAR_OFFICIAL, data.SOURCE_CIFAR_JPEG}
 SMOKE = entry("04_cifar10_vgg").profiles["smoke"]
 

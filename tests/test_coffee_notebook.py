@@ -17,6 +17,16 @@ from course_utils import ClassicVGG16, count_params, data
 from course_utils.course import kept_seed_metrics
 from course_utils.data import REPO_ROOT
 
+# Figures in the notebook's text that tests/test_prose.py does not hold to a record yet, and why;
+# a figure traced (or gone) must leave the list.
+PROSE_WAIVED = {
+    "05_coffee_beans_vgg16": (
+        "issue 33 rewrites what this lesson says its run found, and its exercises",
+        "0 0.42 1.237 1.374 1.375 1.378 1.386 1.4 1.5 1.7 1.9 2.3 2.6 3.2 5.3 8 9.3 11 13.8 19.2 24 25 28.3 "
+        "28.7 30 32 36 38 40.9 61 84 97 99.6 62,006",
+    ),
+}
+
 NOTEBOOK = "05_coffee_beans_vgg16"
 CHANCE = 0.25  # four balanced classes
 # The counts of the published files (1,194 distinct images, 400 test copies, 6 repeats) are

@@ -17,6 +17,15 @@ from course_utils.course import kept_seed_metrics
 from course_utils.models import count_params
 from course_utils.optimizers import DemoNet
 
+# Figures in the notebook's text that tests/test_prose.py does not hold to a record yet, and why;
+# a figure traced (or gone) must leave the list.
+PROSE_WAIVED = {
+    "06_optimizers_and_regularization": (
+        "issue 33 rewrites this lesson and its exercises under this test",
+        "0.1 10 16 17 20.0 20.7 23.0 23.00 23.1 24.9 26.29 29.14 29.6 30 31.29 31.9 32.3 34.00 35 35.3 39.4",
+    ),
+}
+
 NOTEBOOK = "06_optimizers_and_regularization"
 PROFILES = entry(NOTEBOOK).profiles
 SMOKE = PROFILES["smoke"]

@@ -15,6 +15,16 @@ from course_utils import CifarVGG, count_params, data
 from course_utils.course import kept_seed_metrics
 from course_utils.resnets import CifarResNet
 
+# Figures in the notebook's text that tests/test_prose.py does not hold to a record yet, and why;
+# a figure traced (or gone) must leave the list.
+PROSE_WAIVED = {
+    "07_residual_networks": (
+        "issue 33 rewrites this lesson and its exercises under this test",
+        "0.155 0.185 0.215 0.396 0.424 0.442 0.523 1.6993 1.7487 1.7919 1.8009 1.8845 1.9488 1.9781 2.6 4.2 "
+        "5.4 5.42 9 14.6 21.3 22.80 32 35.6 38.0 2,655 2,700 4,800 31,776 47,696 195,472",
+    ),
+}
+
 SOURCES = {data.SOURCE_CIFAR_OFFICIAL, data.SOURCE_CIFAR_JPEG}
 NETWORKS = ("plain_shallow", "plain_deep", "res_shallow", "res_deep")
 
