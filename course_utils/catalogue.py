@@ -40,6 +40,27 @@ class Exercise:
 
 
 SEEDS = (0, 1, 2)
+_SMOKE3 = dict(seeds=SEEDS, profile="smoke")
+
+# 03's exercises 1 and 2: the lines a student adds right after ImprovedNet is built.
+_IMPROVED = "improved = ImprovedNet(width=cfg.improved_width, dropout=cfg.dropout)\n"
+_LEAKY_RELU = """from torch import nn
+
+for block in (improved.features, improved.classifier):
+    for i, layer in enumerate(block):
+        if isinstance(layer, nn.ReLU):
+            block[i] = nn.LeakyReLU(0.1)
+"""
+_NO_BATCHNORM = """from torch import nn
+
+for i, layer in enumerate(improved.features):
+    if isinstance(layer, nn.BatchNorm2d):
+        improved.features[i] = nn.Identity()
+"""
+
+
+def _after_improved(lines: str) -> tuple[str, str]:
+    return (_IMPROVED, _IMPROVED + lines)
 
 
 @dataclass(frozen=True)
@@ -159,6 +180,16 @@ CATALOGUE: tuple[Notebook, ...] = (
         dry_run_seconds=9,
         dry_run=SMALL_EVAL,
         cpu_targets={"net_test_acc": 0.60, "improved_test_acc": 0.68},
+        # At smoke (two epochs on 9,000 images) each change shows at every seed; at cpu each run
+        # retrains both networks for minutes.
+        exercises=(
+            Exercise(1, {"LeakyReLU": {}}, edits={"LeakyReLU": (_after_improved(_LEAKY_RELU),)}, **_SMOKE3),
+            Exercise(2, {"no BatchNorm": {}}, edits={"no BatchNorm": (_after_improved(_NO_BATCHNORM),)}, **_SMOKE3),
+            Exercise(3, {"dropout=0": dict(dropout=0.0)}, **_SMOKE3),
+            Exercise(4, {"improved_width=32": dict(improved_width=32)}, **_SMOKE3),
+            Exercise(5, {"epochs=4": dict(epochs=4)}, **_SMOKE3),
+            Exercise(6, {"val_fraction=0.2": dict(val_fraction=0.2)}, **_SMOKE3),
+        ),
     ),
     Notebook(
         stem="04_cifar10_vgg",

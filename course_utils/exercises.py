@@ -54,8 +54,14 @@ def edited_copy(notebook: Path, edits: tuple[tuple[str, str], ...], folder: Path
 
 
 def scalars(metrics: dict) -> dict:
-    """The metrics a record keeps: numbers, and the strings that say what produced them."""
-    return {k: v for k, v in metrics.items() if isinstance(v, (int, float, str)) or v is None}
+    """The metrics a record keeps: numbers, the strings that say what produced them, and short
+    per-epoch or per-class numbers (not per-batch curves)."""
+
+    def short(v) -> bool:
+        values = list(v.values()) if isinstance(v, dict) else v if isinstance(v, list) else None
+        return values is not None and len(values) <= 50 and all(isinstance(x, (int, float)) for x in values)
+
+    return {k: v for k, v in metrics.items() if isinstance(v, (int, float, str)) or v is None or short(v)}
 
 
 def vs_baseline(run: dict, baseline: dict) -> dict:

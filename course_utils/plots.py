@@ -71,7 +71,7 @@ def image_grid(
 
 
 def prediction_grid(images, preds, targets, class_names=None, mean=None, std=None, ncols: int = 10):
-    """Images titled 'predicted (true)'; mistakes in red.
+    """Images titled with their predicted class, in green; a mistake in red, titled 'predicted (true)'.
 
     Introduced in notebook 01.
     """

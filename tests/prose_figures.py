@@ -29,11 +29,14 @@ the unit of the last number is the unit of every one before it. Plain integers w
   ``docs/verified/seeds/``) or of its exercise record (``docs/verified/exercises/<notebook>.json``)
   that measures the same kind of thing (read from its key: an accuracy, a time, a count) and rounds
   to the figure (fractions read as percentages). A count must be the value itself, and a whole
-  number that is not a count stands on no kept value. In an "Exercises" cell a figure in item N
-  may stand on exercise N's runs and the record's baselines, never on another exercise's runs;
-  outside the exercises, no exercise run stands behind a figure. The course writes a result at
-  seeds 0, 1 and 2 as a list of three joined by " / " (``95.38 / 94.93 / 93.45 %``): each figure
-  of such a list stands only on a kept value of its own seed.
+  number that is not a count stands on no kept value.
+- Where the figure stands decides which run it may come from. Outside the exercises: the outputs
+  and the published run and seeds. In an "Exercises" cell's introduction: those and the exercise
+  record's baselines. In exercise N's item ("3. **A title.**" up to the next item): only the
+  record's baselines and exercise N's runs, never the outputs (another run, often at another
+  profile). The course writes a result at seeds 0, 1 and 2 as a list of three joined by " / "
+  (``95.38 / 94.93 / 93.45 %``): each figure of such a list stands on a value of its own seed (the
+  outputs are seed 0's), and the three on values of the same keys (one metric of one run).
 - A quote mark in the same cell, ``<!-- quoted: 50,000 | 10,000 : what it quotes -->``: figures
   from a source, a paper or a fixed fact. The mark does not render, and it must name its source.
 
@@ -44,6 +47,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -81,6 +85,7 @@ class Figure:
     context: str
     negative: bool = False  # written with a minus sign: "−9.5 points"
     seed: int | None = None  # its place in a list of three, "95.38 / 94.93 / 93.45 %": seeds 0 / 1 / 2
+    group: int | None = None  # where that list starts
 
     @property
     def value(self) -> Decimal:
@@ -150,7 +155,7 @@ def seed_lists(text: str, found: list[Figure]) -> list[Figure]:
     for run in runs:
         if len(run) == 3:
             for seed, i in enumerate(run):
-                result[i] = replace(found[i], seed=seed)
+                result[i] = replace(found[i], seed=seed, group=found[run[0]].start)
     return result
 
 
@@ -183,18 +188,21 @@ class Record:
     printed: list[tuple[str, str | None]]  # (number as printed, its unit)
     # every number of the kept metrics and exercise record, its kind, and the exercise it answers
     # (None: the published run, the seeds, the exercise record's baselines)
-    # and the seed of its run (None where the record does not say)
-    kept: list[tuple[Decimal, str, str | None, int | None]]
+    # the seed of its run (None where the record does not say), and its keys with the seed's left out
+    kept: list[tuple[Decimal, str, str | None, int | None, tuple]]
 
-    def stands_behind(self, figure: Figure, exercise: str | None = None) -> bool:
-        """``exercise``: the number of the exercise whose item holds the figure; only that exercise's
-        runs stand behind it, and no exercise's runs stand behind a figure outside the exercises. A
-        figure in a list of three stands only on runs of its seed."""
-        return self.in_outputs(figure) or any(
-            self.kept_matches(value, kind, figure)
-            for value, kind, scope, seed in self.kept
-            if scope in (None, exercise) and (figure.seed is None or seed in (None, figure.seed))
-        )
+    def kept_paths(self, figure: Figure, exercise: str | None = None) -> set[tuple]:
+        """The keys of the kept values behind ``figure``. ``exercise``: the number of the exercise
+        whose item holds the figure; only that exercise's runs stand behind it, and no exercise's
+        runs stand behind a figure outside the exercises. A figure in a list of three stands only
+        on runs of its seed."""
+        return {
+            path
+            for value, kind, scope, seed, path in self.kept
+            if scope in SCOPES.get(exercise, ("record", exercise))
+            and (figure.seed is None or seed in (None, figure.seed))
+            and self.kept_matches(value, kind, figure)
+        }
 
     def in_outputs(self, figure: Figure) -> bool:
         """Printed at the precision shown: the same decimals (a percentage as a fraction has two more)."""
@@ -278,39 +286,54 @@ def kept_kind(keys: list[str]) -> str:
     return "value"
 
 
-def numbers_in(obj, keys=(), seed=None) -> list[tuple[Decimal, str, int | None]]:
-    """(value, kind, seed) of every number in a kept record; a run's seed is its ``seed`` value."""
+def numbers_in(obj, keys=(), seed=None) -> list[tuple[Decimal, str, int | None, tuple]]:
+    """(value, kind, seed, keys) of every number in a kept record; a run's seed is its ``seed``
+    value, and the keys leave out the ones that name a seed ("2", "smoke seed 2")."""
     if isinstance(obj, bool) or obj is None or isinstance(obj, str):
         return []
     if isinstance(obj, (int, float)):
         finite = obj == obj and abs(obj) != float("inf")
-        return [(Decimal(repr(obj)), kept_kind(list(keys)), seed)] if finite else []
+        path = tuple(k for k in keys if not re.fullmatch(r"(?:\w+ )?(?:seed )?\d+", str(k)))
+        return [(Decimal(repr(obj)), kept_kind(list(keys)), seed, path)] if finite else []
     if isinstance(obj, dict) and isinstance(obj.get("seed"), int):
         seed = obj["seed"]
     items = obj.items() if isinstance(obj, dict) else ((None, v) for v in obj)
     return [n for k, v in items for n in numbers_in(v, (*keys, k) if k is not None else keys, seed)]
 
 
-def kept_numbers(record: dict) -> list[tuple[Decimal, str, str | None, int | None]]:
-    """(value, kind, exercise, seed) of every number in a kept record; an exercise record's runs are
-    tagged with their exercise's number."""
+# Which kept values may stand behind a figure: outside the exercises, the notebook's published run
+# and seeds ("run"); in the exercises' introduction, those and the exercise record's baselines
+# ("record"); in exercise N's item, the baselines and exercise N's runs.
+SCOPES = {None: ("run",), "": ("run", "record")}
+
+
+def kept_numbers(record: dict) -> list[tuple[Decimal, str, str | None, int | None, tuple]]:
+    """(value, kind, exercise, seed, keys) of every number in a kept record; an exercise record's
+    runs are tagged with their exercise's number. A baseline's keys are a published run's."""
     exercises = record.get("exercises", {}) if "baselines" in record else {}
     rest = {k: v for k, v in record.items() if not (exercises and k == "exercises")}
-    tagged = [(value, kind, None, seed) for value, kind, seed in numbers_in(rest)]
+    tagged = [
+        (value, kind, "record" if exercises else "run", seed, path[1:] if path[:1] == ("baselines",) else path)
+        for value, kind, seed, path in numbers_in(rest)
+    ]
     for number, exercise in exercises.items():
-        tagged += [(value, kind, str(number), seed) for value, kind, seed in numbers_in(exercise)]
+        tagged += [(value, kind, str(number), seed, path) for value, kind, seed, path in numbers_in(exercise)]
     return tagged
 
 
-def exercise_items(source: str) -> list[tuple[int, str]]:
+def exercise_items(source: str) -> list[tuple[int, str]] | None:
     """[(offset, number)] where each item of an "## Exercises" cell begins ("3. **A title.**")."""
     if not re.match(r"\s*#+\s*Exercises", source):
-        return []
+        return None
     return [(m.start(), m[1]) for m in re.finditer(r"^(\d+)\.\s+\*\*", source, re.M)]
 
 
-def exercise_at(items: list[tuple[int, str]], offset: int) -> str | None:
-    number = None
+def exercise_at(items: list[tuple[int, str]] | None, offset: int) -> str | None:
+    """The number of the exercise whose item holds ``offset``; "" before the first item of an
+    "Exercises" cell; None in any other cell."""
+    if items is None:
+        return None
+    number = ""
     for start, n in items:
         if start <= offset:
             number = n
@@ -343,9 +366,22 @@ def untraced(notebook: dict, kept: list[dict]) -> list[tuple[int, Figure]]:
             continue
         source = _src(cell)
         quoted = {f.replace(",", "") for figs, _ in quote_marks(source) for f in figs}
-        items = exercise_items(source)
+        items, lists = exercise_items(source), {}
         for figure in figures(source):
-            if figure.text.replace(",", "") in quoted or record.stands_behind(figure, exercise_at(items, figure.start)):
+            exercise = exercise_at(items, figure.start)
+            # the outputs are one run at the notebook's seed, 0; an exercise's runs are its record's
+            printed = exercise in (None, "") and figure.seed in (None, 0) and record.in_outputs(figure)
+            if figure.text.replace(",", "") in quoted or printed:
                 continue
-            result.append((index, figure))
-    return result
+            paths = record.kept_paths(figure, exercise)
+            if figure.group is not None:
+                lists.setdefault(figure.group, []).append((figure, paths))
+            elif not paths:
+                result.append((index, figure))
+        # A list of three is one measurement at three seeds: its kept figures stand on the same keys.
+        for members in lists.values():
+            counts = Counter(path for _, paths in members for path in paths)
+            most = max(counts.values(), default=0)
+            shared = {path for path, n in counts.items() if n == most}
+            result += [(index, figure) for figure, paths in members if not paths & shared]
+    return sorted(result, key=lambda item: (item[0], item[1].start))

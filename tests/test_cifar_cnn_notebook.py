@@ -15,19 +15,6 @@ from course_utils import ImprovedNet, Net, count_params, data
 from course_utils.cifar import CLASSES
 from course_utils.course import kept_seed_metrics
 
-# Figures in the notebook's text that tests/test_prose.py does not hold to a record yet, and why;
-# a figure traced (or gone) must leave the list.
-PROSE_WAIVED = {
-    "03_cifar10_cnn": (
-        "not traced yet: no exercise record (issue 32, section 2), and sources named without quote marks",
-        "0.2 0.45 0.55 0.6 0.65 0.75 1.1 1.15 1.6 1.85 2.1 2.6 2.8 3 3.25 3.45 3.8 4.0 4.5 5.0 5.25 5.9 6.35 "
-        "6.65 6.75 6.95 7.2 7.4 7.6 7.75 8.3 8.5 8.55 8.8 9.3 9.5 10 11.5 12.55 30 32.1 38.85 39.60 40.10 "
-        "40.25 40.30 40.90 41.70 42.15 42.4 42.6 42.90 42.95 43.5 43.70 44.2 44.90 45 46.35 46.95 47.5 48.9 "
-        "48.95 49.10 49.2 49.20 49.25 50.10 50.25 50.4 50.65 51.45 51.8 52.35 52.50 52.5 52.7 53.00 53.5 53.9 "
-        "54.10 54.2 55.00 55.45 55.7 59.93 60 63 192 2,000 8,000 9,000 60,000 328,618 24,740,480",
-    ),
-}
-
 SOURCES = {data.SOURCE_CIFAR_OFFICIAL, data.SOURCE_CIFAR_JPEG}
 
 

@@ -63,7 +63,8 @@ def test_a_run_is_compared_with_the_baseline_of_its_own_seed_and_only_keeps_the_
 
     def run(source, folder, profile, seed, **parameters):  # stands in for a papermill run
         calls.append((profile, seed, parameters))
-        return {"test_acc": 0.5 + seed / 10 + parameters.get("width", 0) / 100, "history": [1, 2], "device": "cpu"}
+        accuracy = 0.5 + seed / 10 + parameters.get("width", 0) / 100
+        return {"test_acc": accuracy, "val_acc_per_epoch": [0.4, 0.5], "batch_loss": [2.0] * 938, "device": "cpu"}
 
     ex = Exercise(1, {"width=4": dict(width=4)}, seeds=(0, 1))
     other = Exercise(2, {"width=8": dict(width=8)})
@@ -71,7 +72,8 @@ def test_a_run_is_compared_with_the_baseline_of_its_own_seed_and_only_keeps_the_
     first = exercises.run_exercises(nb, None, tmp_path / "runs", execute=run)
     assert sorted(first["baselines"]) == ["cpu seed 0", "cpu seed 1"]
     assert first["exercises"]["1"]["runs"]["width=4"]["1"]["vs_baseline"] == {"test_acc": 0.04}
-    assert "history" not in first["baselines"]["cpu seed 0"]  # a record keeps scalars, not curves
+    baseline = first["baselines"]["cpu seed 0"]
+    assert baseline["val_acc_per_epoch"] == [0.4, 0.5] and "batch_loss" not in baseline  # per epoch, not per batch
     exercises.EXERCISES_DIR.mkdir()
     exercises.record_path(nb.stem).write_text(json.dumps(first))
     calls.clear()

@@ -142,19 +142,18 @@ def visit(context, url: str, screenshot: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The site, built once from the committed notebooks into a temporary folder."""
+def site():
+    """The site, built once from the committed notebooks where ``make site`` writes it
+    (``_build/site/``): under CI this build is the site's build too."""
     try:
         import material  # noqa: F401
         import mkdocs  # noqa: F401
         import mkdocs_jupyter  # noqa: F401
     except ImportError as error:
         _missing(f"the site tool is not installed ({error}): make install")
-    out = tmp_path_factory.mktemp("site")
     t0 = time.perf_counter()
     build = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "build_site.py"), "--quiet"]
-        + ["--src-dir", str(out / "src"), "--site-dir", str(out / "html")],
+        [sys.executable, str(ROOT / "tools" / "build_site.py"), "--quiet"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -162,7 +161,7 @@ def site(tmp_path_factory):
     )
     assert build.returncode == 0, f"make site failed:\n{build.stdout}\n{build.stderr}"
     print(f"site built in {time.perf_counter() - t0:.1f} s")
-    return out / "html"
+    return ROOT / "_build" / "site"
 
 
 @pytest.fixture(scope="module")
