@@ -1,9 +1,10 @@
 """The package installed the way Colab installs it, and one notebook run from an empty folder.
 
-Colab brings its own torch and torchvision; installing the course must keep them. So the fresh
-virtual environment starts with torch and torchvision already there, with everything they require:
-a folder of links to this environment's files of those distributions (named in a ``.pth`` file, as
-a system's packages would be), which also spares copying torch's 5 GB CUDA build once more. Then
+Colab brings its own torch and torchvision (and its kernel, matplotlib and tqdm); installing the
+course must keep them. So the fresh virtual environment starts with those already there, with
+everything they require: a folder of links to this environment's files of those distributions
+(named in a ``.pth`` file, as a system's packages would be), which also spares copying torch's 5 GB
+CUDA build once more. Then
 ``pip install`` of the package, not editable, so that pip resolves the lower bounds of pyproject.toml
 itself, with papermill and ipykernel at their pins (they run the notebook, as Colab's kernel would).
 pip must leave the torch it found in place. The first notebook that reads MNIST alone is copied into
@@ -28,7 +29,9 @@ from course_utils.catalogue import CATALOGUE
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = next(nb.stem for nb in CATALOGUE if nb.datasets == ("mnist",))
 HARNESS = ("torch", "torchvision", "papermill", "ipykernel")  # pinned; everything else is pip's choice
-PREINSTALLED = HARNESS[:2]  # what Colab brings
+# What Colab brings: its torch and torchvision, the kernel it runs notebooks in, and the libraries of
+# pyproject.toml that every Colab runtime has; pip must find their versions within its bounds.
+PREINSTALLED = (*HARNESS[:2], "ipykernel", "matplotlib", "tqdm")
 
 
 def pins(names) -> list[str]:
@@ -81,14 +84,16 @@ def installed(tmp_path):
 
     env_dir = tmp_path / "venv"
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
+        # No pip of its own (ensurepip's copy takes seconds): this environment's pip installs into it.
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
         python = env_dir / "bin" / "python"
         where = [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
         site = Path(subprocess.run(where, check=True, capture_output=True, text=True).stdout.strip())
         colab = tmp_path / "colab-packages"
         assert "torch" in link_distributions(PREINSTALLED, colab)
         (site / "colab-packages.pth").write_text(f"{colab}\n")
-        install = [str(python), "-m", "pip", "install", "-q", str(source), *pins(HARNESS[2:]), "-c", str(constraints)]
+        pip = [sys.executable, "-m", "pip", "--python", str(python)]
+        install = [*pip, "install", "-q", str(source), *pins(HARNESS[2:]), "-c", str(constraints)]
         subprocess.run(install, check=True)
         torch_file = [str(python), "-c", "import torch; print(torch.__file__)"]
         found = subprocess.run(torch_file, check=True, capture_output=True, text=True).stdout.strip()

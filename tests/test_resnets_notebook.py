@@ -10,6 +10,7 @@ what a change commits, not what CI computes.
 from __future__ import annotations
 
 import pytest
+from comparisons import DEFINITION, QUESTION, QUOTED, REWRITTEN
 
 from course_utils import CifarVGG, count_params, data
 from course_utils.course import kept_seed_metrics
@@ -24,6 +25,25 @@ PROSE_WAIVED = {
         "1.9514 1.9781 2.6 2.9 4.2 5.0 5.4 5.42 9 14.6 16.00 21.3 22.80 32 35.6 38.0 2,655 2,700 4,800 15,920 "
         "31,776 47,696 163,696 195,472",
     ),
+}
+
+# Their comparing sentences (tests/test_comparisons.py): none is registered yet, see REWRITTEN.
+COMPARISONS_WAIVED = {
+    "07_residual_networks": {
+        DEFINITION: ("Stacking more layers should never make a network worse at fitting its training data",),
+        QUOTED: (
+            "Yet He et al. (2016) found that plain convolutional networks get *worse training error*",
+            "GoogLeNet (Szegedy et al. 2015) widens instead of only deepening",
+        ),
+        QUESTION: ("*why do residual connections help?*",),
+        REWRITTEN: (
+            "so the gradient norms should vary less from layer to layer than in the plain network",
+            "ending with a *higher* training loss is degradation",
+            "It cannot be overfitting, since it is the training loss that is worse",
+            "Both 32-layer networks fitted worse than their 20-layer versions",
+            "Different, not worse",
+        ),
+    },
 }
 
 SOURCES = {data.SOURCE_CIFAR_OFFICIAL, data.SOURCE_CIFAR_JPEG}
