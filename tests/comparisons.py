@@ -78,7 +78,6 @@ DEFINITION = "a definition, or how a method works: no result is compared"
 CODE = "a statement about code or hardware"
 QUOTED = "a quoted source's finding, marked as theirs"
 QUESTION = "a question that an exercise asks (its answer is registered)"
-NOTHING_MEASURED = "a “than” that compares nothing measured"
 REWRITTEN = (
     "a result of 04-07's lessons or exercises, which issue 33 rewrites and registers under these checks "
     "(their test_at_cpu_* tests hold the kept seeds until then)"

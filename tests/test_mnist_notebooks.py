@@ -10,7 +10,7 @@ otherwise.
 """
 
 import pytest
-from comparisons import CODE, DEFINITION, NOTHING_MEASURED, QUESTION, Claim, exercise, kept
+from comparisons import CODE, DEFINITION, QUESTION, Claim, exercise, kept
 
 from course_utils import CNN, FC2Layer, count_params
 
@@ -130,10 +130,8 @@ COMPARISONS_WAIVED = {
     NB01: {
         CODE: ("which a GPU runs faster",),
         DEFINITION: ("larger batches mean fewer, smoother steps that use parallel hardware better",),
-        NOTHING_MEASURED: ("The record was made on another machine than the run shown above",),
     },
     NB02: {
-        NOTHING_MEASURED: ("The record was made on another machine than the run shown above",),
         QUESTION: ("Does a wider FC network care more about the permutation than the narrow one?",),
     },
 }
