@@ -23,6 +23,12 @@ def test_parameter_counts(model, expected):
     assert count_params(model) == expected
 
 
+def test_frozen_weights_are_not_counted():
+    model = FC2Layer(784, 8, 10)
+    model.network[0].requires_grad_(False)  # the first layer's 784·8 + 8 = 6,280 weights
+    assert count_params(model) == 6_442 - (784 * 8 + 8)
+
+
 def test_mnist_models_return_log_probabilities():
     x = torch.randn(5, 1, 28, 28)
     for model in (FC2Layer(), CNN()):
