@@ -36,12 +36,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from functools import cache
 
 from course_utils.course import kept_seed_metrics
+from course_utils.exercises import record_path
 
-ROOT = Path(__file__).resolve().parents[1]
-VERIFIED = ROOT / "docs" / "verified"
 SEEDS = (0, 1, 2)
 
 WORDS = (
@@ -127,8 +126,9 @@ def comparing_sentences(notebook: dict) -> list[tuple[int, str]]:
     ]
 
 
-def _read(path: Path) -> dict:
-    return json.loads(path.read_text())
+@cache
+def _record(stem: str) -> dict:  # read once for every claim and seed that cites it
+    return json.loads(record_path(stem).read_text())
 
 
 class Runs:
@@ -160,7 +160,7 @@ def exercise(stem: str, item: int) -> Callable[[int], Runs]:
     the record's baseline at the exercise's profile as ``base``."""
 
     def at(seed: int) -> Runs:
-        record = _read(VERIFIED / "exercises" / f"{stem}.json")
+        record = _record(stem)
         runs = record["exercises"][str(item)]
         base = record["baselines"][f"{runs['profile']} seed {seed}"]
         return Runs(base, **{name: by_seed[str(seed)] for name, by_seed in runs["runs"].items()})
