@@ -6,7 +6,8 @@ Where things are (every module, by job; tests/test_catalogue.py checks that this
   ``checkpoints`` (the chosen weights and the resume state), ``recipes`` (what two lessons share),
   ``inference`` (predict), ``timing`` and ``memory`` (seconds per step, memory per run);
 - models: ``models``, and per lesson ``resnets`` (07), ``attention``, ``reversal``, ``recurrent`` (08);
-- data: ``data`` (the registry), ``loaders``, ``images``, ``prepare`` (``make data``);
+- data: ``data`` (the registry), ``files`` (roots, image folders, checksums), ``splits`` (reading a
+  dataset), ``loaders``, ``images``, ``prepare`` (``make data``);
 - one module of recipes per lesson: ``mnist``, ``cifar``, ``coffee_data``, ``coffee_train``, ``optimizers``;
 - notebooks: ``runtime`` (device, seed, settings), ``profiles``, ``catalogue`` (one entry per
   notebook), ``notebook`` (cell helpers), ``plots``, ``metrics``, ``paths``;

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from . import data, loaders
+from . import data, loaders, splits
 from .models import CNN, CifarVGG, Net
 from .optimizers import make_optimizer
 from .runtime import pick_device, seed_everything
@@ -106,7 +106,7 @@ def setup_case(name: str, steps: int, device: torch.device, seed: int = 0, warmu
     dataset, make_model, loss_fn, mean, std, augment, batch = CASES[name]
     n = steps * batch
     aug = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []
-    plain_ds, source = loaders.torchvision_dataset(
+    plain_ds, source = splits.torchvision_dataset(
         dataset,
         True,
         transform=transforms.Compose(aug + [transforms.ToTensor(), transforms.Normalize(mean, std)]),
@@ -115,7 +115,7 @@ def setup_case(name: str, steps: int, device: torch.device, seed: int = 0, warmu
     )
     plain = DataLoader(plain_ds, batch_size=batch, shuffle=True, generator=torch.Generator().manual_seed(seed))
     t0 = time.perf_counter()
-    split = loaders.load_split(dataset, True, limit=n, seed=seed)
+    split = splits.load_split(dataset, True, limit=n, seed=seed)
     fast = loaders.TensorLoader(split, batch, mean, std, shuffle=True, augment=augment, device=device)
     setup_s = time.perf_counter() - t0
     warm = fast.variant(split.subset(slice(0, warmup * batch)))

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import datasets
 from torchvision.transforms import v2
 
-from . import data
+from . import data, files
 from .images import load_rgb, pixel_hash
 from .loaders import first_batches
 
@@ -46,7 +46,7 @@ class Sample:
 def class_names(root: Path) -> list[str]:
     """Class names = the folder names under ``root/train``, sorted (what ImageFolder uses);
     a single class or a class folder without images is a clear error."""
-    return data.check_class_folders(Path(root) / "train")
+    return files.check_class_folders(Path(root) / "train")
 
 
 def list_samples(root: Path, split: str, classes: list[str] | None = None) -> list[Sample]:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from .catalogue import BY_STEM, CATALOGUE
-from .data import REPO_ROOT
+from .paths import REPO_ROOT
 from .profiles import PROFILES
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"

@@ -1,61 +1,37 @@
-"""The data registry: where each dataset lives, how it is checked, and how it is read.
+"""The data registry: where each dataset comes from, how it is checked, and how it is split.
 
 Root resolution: the notebook's ``data_root``, else ``COURSE_DATA``, else the repository's
 ``data/`` (``./data`` when the package is installed outside a checkout). A dataset missing
 there comes from the mirror folder named by ``COURSE_DATA_MIRROR``, else from its real
-download. Every file with a known checksum is verified; nothing is ever replaced by fake data.
+download. Every file with a known checksum is verified (``files``: the roots, the checksum
+tables' checks); nothing is ever replaced by fake data. ``splits`` reads what this provides.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torchvision import datasets
 
-from .paths import REPO_ROOT, work_root
-
-CHECKSUMS = Path(__file__).resolve().parent / "checksums"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-
-
-class DatasetNotFoundError(FileNotFoundError):
-    """A dataset is neither under the data root, nor in a mirror, nor downloadable.
-
-    Used by notebook 01 through `loaders.mnist_loaders`; every notebook's data cell can raise it.
-    """
-
-
-class ChecksumError(RuntimeError):
-    """A file is present but its content is not the published one.
-
-    Used by notebook 01 through `loaders.mnist_loaders`; every notebook's data cell can raise it.
-    """
-
+from .files import (
+    IMAGE_SUFFIXES,  # noqa: F401  (data.IMAGE_SUFFIXES: what notebook 05's list_samples reads)
+    DatasetNotFoundError,
+    checksum_error,
+    copy_verified,
+    data_root,
+    file_digest,
+    mirror_root,
+    read_sums,
+    verify_images,
+    verify_tree,
+)
 
 # ---------------------------------------------------------------- registry
 
-MNIST_FILES = {  # name in MNIST/raw -> sha256 (torchvision checks the MD5s as well)
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-}
-CIFAR10_OFFICIAL_FILES = {  # name in cifar-10-batches-py -> md5 (what torchvision checks)
-    "data_batch_1": "c99cafc152244af753f735de768cd75f",
-    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
-    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
-    "data_batch_4": "634d18415352ddfa80567beed471001a",
-    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
-    "test_batch": "40351d587109b95175f43aff81a1287e",
-    "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
-}
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 COFFEE_CLASSES = ["Dark", "Green", "Light", "Medium"]
 COFFEE_KAGGLE = "gpiosenka/coffee-bean-dataset-resized-224-x-224"
@@ -73,49 +49,12 @@ SOURCE_CIFAR_JPEG = "cifar10-jpeg mirror (lossy JPEG q75 copy, not official CIFA
 SOURCE_COFFEE = "coffee-beans (Kaggle layout)"
 
 
-def _read_sums(name: str) -> dict[str, str]:
-    """Checksum table shipped with the package: 'sha256  relative/path' per line."""
-    sums = {}
-    for line in (CHECKSUMS / name).read_text().splitlines():
-        digest, rel = line.split("  ", 1)
-        sums[rel] = digest
-    return sums
-
-
 # ---------------------------------------------------------------- roots and mirror
 
 
-def data_root(root: str | os.PathLike | None = None) -> Path:
-    """``root``, else ``COURSE_DATA``, else the checkout's ``data/`` (``./data`` outside one).
-
-    Introduced in notebook 01.
-    """
-    if root is None:
-        root = os.environ.get("COURSE_DATA") or None
-    if root is None:
-        root = work_root() / "data"
-    path = Path(root).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def mirror_root() -> Path | None:
-    """The folder named by ``COURSE_DATA_MIRROR`` (relative to the working directory or the
-    checkout), or None when the variable is unset.
-
-    Used by notebook 01 through `loaders.mnist_loaders`.
-    """
-    value = os.environ.get("COURSE_DATA_MIRROR")
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    for candidate in (path, REPO_ROOT / path):
-        if candidate.is_dir():
-            return candidate.resolve()
-    raise DatasetNotFoundError(
-        f"COURSE_DATA_MIRROR={value!r} is not a folder (looked in {Path.cwd()} and {REPO_ROOT}). "
-        "Point it at a copy of the course datasets (for example ../shared/datasets) or unset it."
-    )
+def _stamps() -> Path:
+    """Where ``files.verify_tree`` keeps its stamps of verified trees: under the data root."""
+    return data_root() / ".verified"
 
 
 def _not_found(
@@ -139,37 +78,6 @@ def _not_found(
     )
 
 
-def _file_digest(path: Path, algorithm: str = "sha256") -> str:
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    return _file_digest(path, "sha256")
-
-
-def _md5(path: Path) -> str:
-    return _file_digest(path, "md5")
-
-
-def _checksum_error(path: Path, expected: str, actual: str, fix: str) -> ChecksumError:
-    return ChecksumError(f"{path} has the wrong checksum (expected {expected}, got {actual}); it was not used. {fix}")
-
-
-def _copy_verified(src: Path, dst: Path, sha256: str) -> None:
-    """Copy a mirror file after checking it; the temporary name means no half-copied file."""
-    actual = _sha256(src)
-    if actual != sha256:
-        raise _checksum_error(src, sha256, actual, "The mirror copy is damaged: restore it from the original.")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f"{dst.name}.{os.getpid()}.part")  # per process: parallel test workers never share it
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-
-
 # ---------------------------------------------------------------- MNIST
 
 
@@ -180,13 +88,14 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
     """
     root = data_root(root)
     raw = root / "MNIST" / "raw"
+    sums = read_sums("mnist.sha256")  # torchvision checks the MD5s as well
     missing = []
-    for name, digest in MNIST_FILES.items():
+    for name, digest in sums.items():
         path = raw / name
         if path.exists():
-            actual = _sha256(path)
+            actual = file_digest(path)
             if actual != digest:
-                raise _checksum_error(
+                raise checksum_error(
                     path, digest, actual, "Delete it and run again to fetch a fresh copy (mirror or download)."
                 )
         elif not (raw / name[:-3]).exists():
@@ -196,7 +105,7 @@ def ensure_mnist(root: str | os.PathLike | None = None) -> Path:
         for name in list(missing):
             src = mirror / "MNIST" / "raw" / name
             if src.exists():
-                _copy_verified(src, raw / name, MNIST_FILES[name])
+                copy_verified(src, raw / name, sums[name])
                 missing.remove(name)
     if missing:
         try:
@@ -221,61 +130,15 @@ class Cifar10Location:
 
 
 def _verify_official_cifar(folder: Path) -> None:
-    for name, digest in CIFAR10_OFFICIAL_FILES.items():
+    for name, digest in read_sums("cifar-10-batches-py.md5").items():  # what torchvision checks
         path = folder / name
         if not path.exists():
             raise DatasetNotFoundError(
                 f"{path} is missing from the official CIFAR-10 files; delete {folder} and run again to download them."
             )
-        actual = _md5(path)
+        actual = file_digest(path, "md5")
         if actual != digest:
-            raise _checksum_error(path, digest, actual, f"Delete {folder} and run again to download it.")
-
-
-def _tree_digest(folder: Path, rel: str) -> str:
-    """sha256 of a file, or for a folder the sha256 of its sorted ``sha256sum`` manifest."""
-    path = folder / rel
-    if path.is_file():
-        return _sha256(path)
-    lines = [f"{_sha256(p)}  {p.relative_to(folder).as_posix()}\n" for p in image_files(path)]
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
-
-
-def _verify_tree(folder: Path, expected: dict[str, str], what: str, fix: str) -> None:
-    """Check every expected file (or class folder) below ``folder`` against its sha256.
-
-    A stamp under the data root records sizes and modification times of a verified tree, so
-    later runs re-hash only when something changed.
-    """
-    stamp = data_root() / ".verified" / (hashlib.sha1(str(folder.resolve()).encode()).hexdigest() + ".json")
-    stats, missing = {}, []
-    for rel in expected:
-        path = folder / rel
-        if path.is_file():
-            files = [(path.name, path.stat())]
-        else:
-            files = [(entry.name, entry.stat()) for _, entry in _image_entries(path)] if path.is_dir() else []
-        if not files:
-            missing.append(rel)
-        stats[rel] = [[name, stat.st_size, stat.st_mtime_ns] for name, stat in files]
-    if missing:
-        raise DatasetNotFoundError(
-            f"{what} in {folder} is incomplete: {len(missing)} missing, for example {', '.join(missing[:5])}. {fix}"
-        )
-    try:
-        if json.loads(stamp.read_text()) == stats:
-            return
-    except (OSError, ValueError):
-        pass
-    bad = [rel for rel, digest in expected.items() if _tree_digest(folder, rel) != digest]
-    if bad:
-        raise ChecksumError(
-            f"{len(bad)} item(s) of {what} have the wrong checksum and were not used: "
-            + ", ".join(str(folder / b) for b in bad[:10])
-            + f". {fix}"
-        )
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps(stats))
+            raise checksum_error(path, digest, actual, f"Delete {folder} and run again to download it.")
 
 
 def ensure_cifar10(root: str | os.PathLike | None = None) -> Cifar10Location:
@@ -293,11 +156,12 @@ def ensure_cifar10(root: str | os.PathLike | None = None) -> Cifar10Location:
     mirror = mirror_root()
     for candidate in (root / "cifar10-jpeg", mirror / "cifar10-jpeg" if mirror else None):
         if candidate is not None and candidate.is_dir():
-            _verify_tree(
+            verify_tree(
                 candidate,
-                _read_sums("cifar10-jpeg.sha256"),
+                read_sums("cifar10-jpeg.sha256"),
                 "the CIFAR-10 JPEG copy",
                 f"Restore {candidate} from the course's dataset mirror.",
+                _stamps(),
             )
             return Cifar10Location(SOURCE_CIFAR_JPEG, candidate)
     try:
@@ -335,7 +199,13 @@ def ensure_coffee(root: str | os.PathLike | None = None) -> Path:
             break
     if folder is None:
         folder = _download_coffee(root)
-    verify_coffee(folder)
+    verify_images(
+        folder,
+        "coffee-beans",
+        "the coffee-bean images",
+        f"Delete the named files and restore them from the mirror or Kaggle ({COFFEE_KAGGLE}).",
+        _stamps(),
+    )
     return folder
 
 
@@ -380,49 +250,6 @@ def _download_coffee(root: Path) -> Path:
     return target
 
 
-def verify_coffee(folder: Path) -> None:
-    """Every published coffee image is present with its content.
-
-    The mirror's PNGs were recompressed losslessly, so a file passes when either its bytes
-    (mirror) or its decoded pixels (the Kaggle files) match the shipped tables.
-
-    Used by notebook 05 through `data.ensure_coffee`.
-    """
-    byte_sums = _read_sums("coffee-beans.sha256")
-    warn_unknown_files(folder, set(byte_sums))
-    try:
-        _verify_tree(
-            folder,
-            byte_sums,
-            "the coffee-bean images",
-            f"Delete the named files and restore them from the mirror or Kaggle ({COFFEE_KAGGLE}).",
-        )
-        return
-    except ChecksumError:
-        pass
-    from .images import pixel_hash  # decoding is only needed for files that differ in bytes
-
-    pixel_sums = _read_sums("coffee-beans.pixels.sha256")
-    bad = [
-        rel
-        for rel, digest in byte_sums.items()
-        if _sha256(folder / rel) != digest and _safe_pixel_hash(folder / rel, pixel_hash) != pixel_sums[rel]
-    ]
-    if bad:
-        raise ChecksumError(
-            f"{len(bad)} coffee-bean image(s) are corrupt or altered and were not used: "
-            + ", ".join(str(folder / b) for b in bad[:10])
-            + f". Delete them and restore them from the mirror or Kaggle ({COFFEE_KAGGLE})."
-        )
-
-
-def _safe_pixel_hash(path: Path, pixel_hash) -> str | None:
-    try:
-        return pixel_hash(path)
-    except Exception:
-        return None
-
-
 # ---------------------------------------------------------------- reading
 
 
@@ -464,67 +291,3 @@ def balanced_indices(targets, limit: int | None, seed: int = 0) -> torch.Tensor:
         take = per_class + (1 if i < extra else 0)
         picked.append(idx[torch.randperm(len(idx), generator=g)[:take]])
     return torch.cat(picked).sort().values
-
-
-def image_files(folder: Path) -> list[Path]:
-    """Image files below ``folder``, sorted; stray files (.DS_Store, Thumbs.db, notes) are skipped.
-
-    Used by notebook 05 through `coffee_data.list_samples` and `data.ensure_coffee`.
-    """
-    return [folder.joinpath(*parts) for parts, _ in _image_entries(folder)]
-
-
-def _image_entries(folder: Path) -> list[tuple[tuple[str, ...], os.DirEntry]]:
-    """(path parts below ``folder``, directory entry) of every image file, in ``image_files``' order
-    (``Path`` sorts by parts). One ``scandir`` per folder: the 60,000 files of CIFAR-10's JPEG
-    copy are listed and their sizes read many times a test run."""
-    found, folders = [], [(str(folder), ())]
-    while folders:
-        path, parts = folders.pop()
-        with os.scandir(path) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append((entry.path, parts + (entry.name,)))
-                elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES:
-                    if not entry.name.startswith("."):
-                        found.append((parts + (entry.name,), entry))
-    return sorted(found, key=lambda item: item[0])
-
-
-def warn_unknown_files(folder: Path, known: set[str]) -> list[Path]:
-    """Image files that are not part of a registered dataset: not verified, so one warning names them.
-
-    Used by notebook 05 through `data.ensure_coffee`.
-    """
-    extra = [p for p in image_files(folder) if p.relative_to(folder).as_posix() not in known]
-    if extra:
-        warnings.warn(
-            f"{len(extra)} image file(s) in {folder} are not part of the published dataset "
-            f"and have no checksum, for example {extra[0]}.",
-            stacklevel=2,
-        )
-    return extra
-
-
-def check_class_folders(folder: str | os.PathLike) -> list[str]:
-    """Class names (sub-folder names, sorted) of an image-folder split, after checking it can
-    train a classifier: at least two classes, and at least one image in each.
-
-    Used by notebook 05 through `coffee_data.list_samples`.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DatasetNotFoundError(f"{folder} is not a folder: expected one sub-folder of images per class.")
-    classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if len(classes) < 2:
-        raise ValueError(
-            f"{folder} has {len(classes)} class folder(s) ({', '.join(classes) or 'none'}); "
-            "a classifier needs at least two, one sub-folder of images per class."
-        )
-    empty = [c for c in classes if not image_files(folder / c)]
-    if empty:
-        raise ValueError(
-            f"Class folder(s) without any image in {folder}: {', '.join(empty)}. "
-            f"Add images ({', '.join(sorted(IMAGE_SUFFIXES))}) or remove the folder."
-        )
-    return classes

@@ -12,7 +12,7 @@ def work_root() -> Path:
     """Where ``data/`` and ``checkpoints/`` go by default: the checkout, or, when the package is
     installed without one (``pip install`` in Colab), the working directory, never site-packages.
 
-    Used by notebook 01 through `data.data_root`.
+    Used by notebook 01 through `files.data_root`.
     """
     return REPO_ROOT if (REPO_ROOT / "pyproject.toml").exists() else Path.cwd()
 

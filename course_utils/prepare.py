@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import time
 
-from . import data, loaders
+from . import data, splits
 from .catalogue import CATALOGUE
 
 
 def _decoded(name: str) -> str:
     sizes = []
     for train in (True, False):
-        split = loaders.load_split(name, train)
+        split = splits.load_split(name, train)
         sizes.append(f"{'train' if train else 'test'} {len(split):,}")
     return f"{', '.join(sizes)} images ({split.source})"
 

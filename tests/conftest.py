@@ -74,7 +74,7 @@ def run_notebook(tmp_path_factory):
 @pytest.fixture(scope="session")
 def mirror():
     """The dataset mirror CI provides; tests that need real data skip loudly without it."""
-    from course_utils.data import mirror_root
+    from course_utils.files import mirror_root
 
     root = mirror_root()
     if root is None and os.environ.get("CI"):

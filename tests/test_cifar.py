@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import cifar, data, loaders
+from course_utils import cifar, data, loaders, splits
 from course_utils.models import VGG_CFGS, CifarVGG
 
 
@@ -37,7 +37,7 @@ def test_channel_mean_std_of_constant_images():
 def test_channel_mean_std_on_real_training_subset(mirror):
     # 2,000 real training images: the JPEG copy's statistics lie within a hundredth of the
     # official constants (measured over all 50,000: mean 0.4913 0.4821 0.4465, std 0.2452 0.2428 0.2606).
-    split = loaders.load_split("cifar10", True, limit=2000, seed=0)
+    split = splits.load_split("cifar10", True, limit=2000, seed=0)
     mean, std = cifar.channel_mean_std(split.images)
     for got, usual in zip(mean + std, data.CIFAR_MEAN + data.CIFAR_STD):
         assert abs(got - usual) < 0.01
@@ -77,7 +77,7 @@ def _random_images(n: int, batch_size: int) -> loaders.TensorLoader:
     """Random pixels with labels 0-9 in turn: enough to check the mechanics of a report."""
     g = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g)
-    split = loaders.Split(images, torch.arange(n) % 10, cifar.CLASSES, "synthetic")
+    split = splits.Split(images, torch.arange(n) % 10, cifar.CLASSES, "synthetic")
     return loaders.TensorLoader(split, batch_size, data.CIFAR_HALF, data.CIFAR_HALF)
 
 

@@ -14,9 +14,9 @@ import pytest
 import torch
 from comparisons import CODE, DEFINITION, QUESTION, REWRITTEN
 
-from course_utils import ClassicVGG16, count_params, data
+from course_utils import ClassicVGG16, count_params, data, files
 from course_utils.course import kept_seed_metrics
-from course_utils.data import REPO_ROOT
+from course_utils.paths import REPO_ROOT
 
 # Figures in the notebook's text that tests/test_prose.py does not hold to a record yet, and why;
 # a figure traced (or gone) must leave the list.
@@ -78,7 +78,7 @@ def test_settings_and_model(m, vgg16_params):
 @pytest.mark.any_device
 def test_the_leak_is_found_on_all_files(m):
     # every file of the published test folder copies a training image (the counts: tests/test_coffee.py)
-    assert m["published_test_in_train"] == len(data.image_files(data.ensure_coffee() / "test"))
+    assert m["published_test_in_train"] == len(files.image_files(data.ensure_coffee() / "test"))
     assert m["train_repeats"] > 0
     assert m["published_test_size"] == m["test_size"]  # smoke scores as many published as clean images
     assert 0 < m["published_seen_in_training"] <= m["published_test_size"]

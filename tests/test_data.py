@@ -7,7 +7,8 @@ import pytest
 import torch
 from torchvision import datasets, transforms
 
-from course_utils import data, loaders
+from course_utils import data, files, splits
+from course_utils.paths import REPO_ROOT
 
 
 @pytest.fixture
@@ -25,18 +26,18 @@ def offline_mnist(monkeypatch):
 
 def test_root_resolution(tmp_path, monkeypatch):
     monkeypatch.delenv("COURSE_DATA", raising=False)
-    assert data.data_root() == data.REPO_ROOT / "data"
+    assert files.data_root() == REPO_ROOT / "data"
     monkeypatch.setenv("COURSE_DATA", str(tmp_path / "env"))
-    assert data.data_root() == tmp_path / "env"
-    assert data.data_root(tmp_path / "arg") == tmp_path / "arg"
+    assert files.data_root() == tmp_path / "env"
+    assert files.data_root(tmp_path / "arg") == tmp_path / "arg"
 
 
 def test_mnist_comes_from_the_mirror_verified(mirror, empty_root):
     root = data.ensure_mnist()
-    for name, digest in data.MNIST_FILES.items():
-        assert data._sha256(root / "MNIST" / "raw" / name) == digest
-    train = loaders.load_split("mnist", True)
-    test = loaders.load_split("mnist", False)
+    for name, digest in files.read_sums("mnist.sha256").items():
+        assert files.file_digest(root / "MNIST" / "raw" / name) == digest
+    train = splits.load_split("mnist", True)
+    test = splits.load_split("mnist", False)
     assert train.images.shape == (60_000, 1, 28, 28) and train.images.dtype == torch.uint8
     assert test.images.shape == (10_000, 1, 28, 28)
     assert torch.bincount(test.targets).tolist()[:3] == [980, 1135, 1032]
@@ -47,7 +48,7 @@ def test_wrong_checksum_is_named_and_the_file_kept(mirror, empty_root):
     raw.mkdir(parents=True)
     bad = raw / "t10k-labels-idx1-ubyte.gz"
     bad.write_bytes(b"not the real labels")
-    with pytest.raises(data.ChecksumError, match="t10k-labels-idx1-ubyte.gz") as err:
+    with pytest.raises(files.ChecksumError, match="t10k-labels-idx1-ubyte.gz") as err:
         data.ensure_mnist()
     assert "Delete it" in str(err.value)
     assert bad.read_bytes() == b"not the real labels"  # never silently replaced
@@ -55,7 +56,7 @@ def test_wrong_checksum_is_named_and_the_file_kept(mirror, empty_root):
 
 def test_missing_dataset_without_mirror_or_network(empty_root, monkeypatch, offline_mnist):
     monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
-    with pytest.raises(data.DatasetNotFoundError) as err:
+    with pytest.raises(files.DatasetNotFoundError) as err:
         data.ensure_mnist()
     message = str(err.value)
     for part in ("train-images-idx3-ubyte.gz", str(empty_root), "COURSE_DATA_MIRROR", "download"):
@@ -64,7 +65,7 @@ def test_missing_dataset_without_mirror_or_network(empty_root, monkeypatch, offl
 
 def test_mirror_variable_pointing_nowhere(monkeypatch, empty_root):
     monkeypatch.setenv("COURSE_DATA_MIRROR", "/nonexistent/datasets")
-    with pytest.raises(data.DatasetNotFoundError, match="COURSE_DATA_MIRROR"):
+    with pytest.raises(files.DatasetNotFoundError, match="COURSE_DATA_MIRROR"):
         data.ensure_mnist()
 
 
@@ -76,8 +77,8 @@ def test_cifar_falls_back_to_the_jpeg_copy_and_says_so(mirror, empty_root):
 
 
 def test_cifar_plain_and_fast_paths_see_the_same_images(mirror):
-    split = loaders.load_split("cifar10", False, limit=40, seed=1)
-    plain, source = loaders.torchvision_dataset("cifar10", False, transform=transforms.PILToTensor(), limit=40, seed=1)
+    split = splits.load_split("cifar10", False, limit=40, seed=1)
+    plain, source = splits.torchvision_dataset("cifar10", False, transform=transforms.PILToTensor(), limit=40, seed=1)
     assert source == split.source
     assert torch.equal(torch.stack([plain[i][0] for i in range(40)]), split.images)
     assert torch.equal(torch.tensor([plain[i][1] for i in range(40)]), split.targets)
@@ -112,11 +113,11 @@ def test_corrupt_cifar_jpeg_is_named(mirror, empty_root):
     (copy / "train").mkdir(parents=True)
     (copy / "test").symlink_to(real / "test")
     (copy / "train" / "cat").symlink_to(real / "train" / "cat")
-    with pytest.raises(data.DatasetNotFoundError, match="incomplete"):
+    with pytest.raises(files.DatasetNotFoundError, match="incomplete"):
         data.ensure_cifar10()  # nine training classes are missing
     shutil.rmtree(copy)  # removes the links, not what they point to
     _linked_copy(real, copy, "test/frog/0007.jpg").write_bytes(b"\xff\xd8 broken")
-    with pytest.raises(data.ChecksumError, match="test/frog"):
+    with pytest.raises(files.ChecksumError, match="test/frog"):
         data.ensure_cifar10()
 
 
@@ -125,5 +126,5 @@ def test_coffee_files_verified_and_corruption_named(mirror, empty_root):
     copy = empty_root / "coffee-beans"
     _linked_copy(mirror / "coffee-beans", copy, "train/Dark/dark (7).png").write_bytes(b"\x89PNG truncated")
     (copy / "train" / "Dark" / ".DS_Store").write_bytes(b"finder junk")  # stray files are ignored
-    with pytest.raises(data.ChecksumError, match=r"dark \(7\)\.png"):
+    with pytest.raises(files.ChecksumError, match=r"dark \(7\)\.png"):
         data.ensure_coffee()

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import data, loaders, seed_everything
+from course_utils import data, loaders, seed_everything, splits
 
 
 def test_random_crop_flip_is_a_crop_of_the_padded_image():
@@ -76,7 +76,7 @@ def test_fast_and_plain_mnist_batches_agree(mirror):
 
 
 def test_tensor_loader_shuffles_from_the_global_seed(mirror):
-    split = loaders.load_split("mnist", False, limit=1_000)
+    split = splits.load_split("mnist", False, limit=1_000)
     loader = loaders.TensorLoader(split, 64, data.MNIST_MEAN, data.MNIST_STD, shuffle=True)
     assert len(loader) == 16
     seed_everything(5)
@@ -91,7 +91,7 @@ def test_tensor_loader_shuffles_from_the_global_seed(mirror):
 def test_max_batches_caps_every_pass_and_survives_variant(mirror):
     """A notebook's max_steps: the first batches of the same order; len() agrees, so schedulers
     that count steps from len(loader) fit the capped run."""
-    split = loaders.load_split("mnist", False, limit=1_000)
+    split = splits.load_split("mnist", False, limit=1_000)
     full = loaders.TensorLoader(split, 64, data.MNIST_MEAN, data.MNIST_STD, shuffle=True)
     capped = loaders.first_batches(full, 3)
     assert len(full) == 16 and len(capped) == 3 and capped.max_batches == 3
@@ -154,4 +154,4 @@ def test_permutation_keeps_pixel_values():
 
 def test_unknown_dataset_name():
     with pytest.raises(ValueError, match="mnist"):
-        loaders.load_split("svhn", True)
+        splits.load_split("svhn", True)

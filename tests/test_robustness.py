@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from course_utils import data
+from course_utils import data, files
 from course_utils.images import BadImageError, load_rgb
 
 
@@ -23,8 +23,8 @@ def test_stray_files_are_ignored(coffee_copy):
         (coffee_copy / "train" / "Green" / junk).write_bytes(b"not an image")
     (coffee_copy / "test" / ".DS_Store").write_bytes(b"junk")
     assert data.ensure_coffee() == coffee_copy
-    assert len(data.image_files(coffee_copy / "train" / "Green")) == 300
-    assert data.check_class_folders(coffee_copy / "train") == ["Dark", "Green", "Light", "Medium"]
+    assert len(files.image_files(coffee_copy / "train" / "Green")) == 300
+    assert files.check_class_folders(coffee_copy / "train") == ["Dark", "Green", "Light", "Medium"]
 
 
 def test_an_extra_corrupt_image_is_named(coffee_copy):
@@ -40,21 +40,21 @@ def test_a_replaced_image_fails_its_checksum(coffee_copy):
     shutil.copyfile(
         coffee_copy / "train" / "Light" / "light (2).png", coffee_copy / "train" / "Light" / "light (1).png"
     )
-    with pytest.raises(data.ChecksumError, match=r"light \(1\)\.png"):
+    with pytest.raises(files.ChecksumError, match=r"light \(1\)\.png"):
         data.ensure_coffee()
 
 
 def test_empty_class_folder_and_single_class(tmp_path):
     (tmp_path / "one" / "Dark").mkdir(parents=True)
-    shutil.copyfile(data.CHECKSUMS / "coffee-beans.sha256", tmp_path / "one" / "Dark" / "x.png")
+    shutil.copyfile(files.CHECKSUMS / "coffee-beans.sha256", tmp_path / "one" / "Dark" / "x.png")
     with pytest.raises(ValueError, match="at least two"):
-        data.check_class_folders(tmp_path / "one")
+        files.check_class_folders(tmp_path / "one")
     (tmp_path / "one" / "Green").mkdir()
     (tmp_path / "one" / "Green" / "Thumbs.db").write_bytes(b"junk")
     with pytest.raises(ValueError, match="without any image.*Green"):
-        data.check_class_folders(tmp_path / "one")
-    with pytest.raises(data.DatasetNotFoundError, match="not a folder"):
-        data.check_class_folders(tmp_path / "missing")
+        files.check_class_folders(tmp_path / "one")
+    with pytest.raises(files.DatasetNotFoundError, match="not a folder"):
+        files.check_class_folders(tmp_path / "missing")
 
 
 def test_missing_image_path_is_a_clear_error(tmp_path):

@@ -127,7 +127,7 @@ def test_installed_without_a_checkout_files_go_under_the_working_directory(tmp_p
     """pip install (Colab) puts the package in site-packages: data and checkpoints must not follow it."""
     from course_utils import paths
     from course_utils.checkpoints import checkpoint_path
-    from course_utils.data import data_root
+    from course_utils.files import data_root
 
     site_packages, workdir = tmp_path / "site-packages", tmp_path / "content"
     site_packages.mkdir()

@@ -14,6 +14,7 @@ from course_utils import (
     load_checkpoint,
     loaders,
     seed_everything,
+    splits,
     train_one_epoch,
     write_metrics,
 )
@@ -29,9 +30,9 @@ from course_utils.training import evaluate, outputs
 @pytest.fixture(scope="module")
 def mnist_small(mirror):
     """Three disjoint seeded parts of real MNIST: train, validation (from the training digits), test."""
-    full = loaders.load_split("mnist", True, limit=1_700, seed=0)
+    full = splits.load_split("mnist", True, limit=1_700, seed=0)
     train_idx, val_idx = data.train_val_indices(full.targets, None, 0.3, seed=0)
-    test = loaders.load_split("mnist", False, limit=500, seed=0)
+    test = splits.load_split("mnist", False, limit=500, seed=0)
 
     def make(split, shuffle):
         return loaders.TensorLoader(split, 64, data.MNIST_MEAN, data.MNIST_STD, shuffle=shuffle)
