@@ -52,11 +52,6 @@ SOURCE_COFFEE = "coffee-beans (Kaggle layout)"
 # ---------------------------------------------------------------- roots and mirror
 
 
-def _stamps() -> Path:
-    """Where ``files.verify_tree`` keeps its stamps of verified trees: under the data root."""
-    return data_root() / ".verified"
-
-
 def _not_found(
     name: str, root: Path, missing: list[str], mirror_layout: str, download: str, cause: BaseException | str | None
 ) -> DatasetNotFoundError:
@@ -161,7 +156,6 @@ def ensure_cifar10(root: str | os.PathLike | None = None) -> Cifar10Location:
                 read_sums("cifar10-jpeg.sha256"),
                 "the CIFAR-10 JPEG copy",
                 f"Restore {candidate} from the course's dataset mirror.",
-                _stamps(),
             )
             return Cifar10Location(SOURCE_CIFAR_JPEG, candidate)
     try:
@@ -204,7 +198,6 @@ def ensure_coffee(root: str | os.PathLike | None = None) -> Path:
         "coffee-beans",
         "the coffee-bean images",
         f"Delete the named files and restore them from the mirror or Kaggle ({COFFEE_KAGGLE}).",
-        _stamps(),
     )
     return folder
 

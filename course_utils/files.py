@@ -177,13 +177,13 @@ def _tree_digest(folder: Path, rel: str) -> str:
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
-def verify_tree(folder: Path, expected: dict[str, str], what: str, fix: str, stamps: Path) -> None:
+def verify_tree(folder: Path, expected: dict[str, str], what: str, fix: str) -> None:
     """Check every expected file (or class folder) below ``folder`` against its sha256.
 
-    A stamp in the folder ``stamps`` records sizes and modification times of a verified tree, so
+    A stamp under the data root records sizes and modification times of a verified tree, so
     later runs re-hash only when something changed.
     """
-    stamp = stamps / (hashlib.sha1(str(folder.resolve()).encode()).hexdigest() + ".json")
+    stamp = data_root() / ".verified" / (hashlib.sha1(str(folder.resolve()).encode()).hexdigest() + ".json")
     stats, missing = {}, []
     for rel in expected:
         path = folder / rel
@@ -214,7 +214,7 @@ def verify_tree(folder: Path, expected: dict[str, str], what: str, fix: str, sta
     stamp.write_text(json.dumps(stats))
 
 
-def verify_images(folder: Path, table: str, what: str, fix: str, stamps: Path) -> None:
+def verify_images(folder: Path, table: str, what: str, fix: str) -> None:
     """Every image of the table ``<table>.sha256`` is present below ``folder`` with its content.
 
     A file passes when either its bytes or its decoded pixels (``<table>.pixels.sha256``) match:
@@ -223,7 +223,7 @@ def verify_images(folder: Path, table: str, what: str, fix: str, stamps: Path) -
     byte_sums = read_sums(f"{table}.sha256")
     warn_unknown_files(folder, set(byte_sums))
     try:
-        verify_tree(folder, byte_sums, what, fix, stamps)
+        verify_tree(folder, byte_sums, what, fix)
         return
     except ChecksumError:
         pass
