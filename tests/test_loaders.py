@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import data, loaders, seed_everything, splits
+from course_utils import data, loaders, mnist, seed_everything, splits
 
 
 def test_random_crop_flip_is_a_crop_of_the_padded_image():
@@ -144,9 +144,12 @@ def test_train_val_indices_are_disjoint_balanced_and_seeded():
         data.train_val_indices(targets, 500, 1.0)
 
 
-def test_permutation_keeps_pixel_values():
+def test_permutation_keeps_pixel_values_and_is_fixed_by_its_seed():
     x = torch.arange(2 * 784, dtype=torch.uint8).reshape(2, 1, 28, 28)
-    perm = torch.randperm(784, generator=torch.Generator().manual_seed(0))
+    perm = mnist.pixel_permutation(0)
+    torch.manual_seed(1)  # the global state does not enter
+    assert torch.equal(perm, mnist.pixel_permutation(0)) and not torch.equal(perm, mnist.pixel_permutation(1))
+    assert torch.equal(perm.sort().values, torch.arange(784))
     y = loaders.permute_pixels(x, perm)
     assert y.shape == x.shape
     assert torch.equal(y.flatten(1), x.flatten(1)[:, perm])

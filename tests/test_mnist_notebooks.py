@@ -185,21 +185,16 @@ def test_02_permutation_costs_the_cnn_more_than_the_fc(nb02):
 
 def test_02_fc_with_permuted_columns_is_the_same_network(nb02):
     assert nb02["fc_columns_permuted_acc"] == pytest.approx(nb02["fc_test_acc"], abs=1e-4)
+    assert nb02["fc_columns_permuted_agreement"] == 1.0  # every prediction, not only the accuracy
 
 
 def test_same_seed_same_numbers_across_notebooks(nb01, nb02):
-    # 02 retrains 01's networks with the same recipe and seed on the same CPU: identical results.
+    # The course's reproducibility check: 02 retrains 01's two networks with the same recipe and seed,
+    # in another kernel, on the same CPU, so a fixed seed must give identical results (a shuffle,
+    # an initialisation or a subset drawn from an unseeded source would make them differ; 02's own
+    # permutation is seeded too: tests/test_loaders.py).
     assert nb02["fc_test_acc"] == nb01["fc_test_acc"]
     assert nb02["cnn_test_acc"] == nb01["cnn_test_acc"]
-
-
-def test_two_runs_of_a_notebook_write_identical_metrics(nb02, run_notebook):
-    # A second execution (batch_size given explicitly, equal to the profile's 64, so papermill
-    # really runs it again): same seed, same CPU, the same numbers except the timings. Notebook 02,
-    # the quickest to run again (it trains the same two networks as 01, and twice).
-    again = run_notebook("02_mnist_pixel_permutation", batch_size=64)
-    timing = {"train_seconds", "wall_seconds", "_out_dir", "_executed_by"}  # how it ran, not what it measured
-    assert {k: v for k, v in again.items() if k not in timing} == {k: v for k, v in nb02.items() if k not in timing}
 
 
 def check_full_dry_run(m: dict, settings: dict) -> None:
