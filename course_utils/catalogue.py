@@ -121,7 +121,7 @@ CATALOGUE: tuple[Notebook, ...] = (
         "epoch vs batch; shuffle on or off",
         main_metric="cnn_test_acc",
         datasets=("mnist",),
-        cpu_minutes=1,
+        cpu_minutes=2,
         test_module="tests/test_mnist_notebooks.py",
         profiles=profiles.MNIST,
         test_seconds=30,
