@@ -70,6 +70,33 @@ def image_grid(
     return fig
 
 
+def plot_filters(image, filters, maps, title: str | None = None):
+    """One input image (H, W), a convolution's filters (F, k, k) and their maps of it (F, H', W'):
+    the filters on one diverging scale for all of them (red positive, blue negative), each map on
+    its own grey scale.
+
+    Introduced in notebook 01.
+    """
+    image, filters, maps = (torch.as_tensor(t).detach().cpu().numpy() for t in (image, filters, maps))
+    n = len(filters)
+    fig, axes = plt.subplots(2, n + 1, figsize=(1.5 * (n + 1), 3.4), squeeze=False)
+    axes[0, 0].imshow(image, cmap="gray")
+    axes[0, 0].set_title("input")
+    axes[1, 0].axis("off")
+    limit = float(np.abs(filters).max())
+    for i in range(n):
+        axes[0, i + 1].imshow(filters[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        axes[0, i + 1].set_title(f"filter {i}")
+        axes[1, i + 1].imshow(maps[i], cmap="gray")
+        axes[1, i + 1].set_title("its map")
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 def prediction_grid(images, preds, targets, class_names=None, mean=None, std=None, ncols: int = 10):
     """Images titled with their predicted class, in green; a mistake in red, titled 'predicted (true)'.
 

@@ -24,3 +24,11 @@ def test_prediction_grid_shows_only_predicted_images():
     titled = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titled == ["0", "1", "2 (0)", "3"]
     plt.close(fig)
+
+
+def test_plot_filters_shares_one_scale_across_filters():
+    filters = torch.tensor([[[1.0, -3.0]], [[0.5, 2.0]]])  # two 1x2 filters, largest magnitude 3
+    fig = plots.plot_filters(torch.zeros(4, 4), filters.requires_grad_(), torch.ones(2, 3, 3))
+    shown = [ax.images[0] for ax in fig.axes if ax.get_title().startswith("filter")]
+    assert [im.get_clim() for im in shown] == [(-3.0, 3.0), (-3.0, 3.0)]
+    plt.close(fig)
